@@ -1,0 +1,1 @@
+"""Datasets: the MTASS mixing recipe, the offline MTASS-tiny generator, real corpora, readers."""
