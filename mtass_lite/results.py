@@ -1,0 +1,46 @@
+"""Reading and writing ``results/*.json`` — the only source of numbers in README and chapters."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+from . import results_dir
+from .audio import atomic_path
+
+
+def _clean(obj):
+    """JSON-safe copy: numpy/torch scalars -> float, NaN/inf -> None."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return _clean(obj.tolist())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    return obj
+
+
+def write_json(name_or_path: str | os.PathLike, obj) -> Path:
+    """Write ``obj`` to ``results/<name>.json`` (or an explicit path) atomically; return the path."""
+    p = Path(name_or_path)
+    if p.suffix != ".json":
+        p = results_dir() / f"{p}.json"
+    with atomic_path(p) as tmp:
+        tmp.write_text(json.dumps(_clean(obj), indent=2) + "\n")
+    return p
+
+
+def read_json(name_or_path: str | os.PathLike) -> dict:
+    """Read ``results/<name>.json`` (or an explicit path)."""
+    p = Path(name_or_path)
+    if p.suffix != ".json":
+        p = results_dir() / f"{p}.json"
+    return json.loads(p.read_text())
+
+
+def paper_table() -> dict:
+    """The MTASS paper's SDRi table (``results/paper_mtass.json``): model -> label, params, MACs, SDRi."""
+    return read_json("paper_mtass")["models"]
