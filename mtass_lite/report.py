@@ -1,0 +1,87 @@
+"""Markdown tables rendered from ``results/*.json`` into README.md (``python -m mtass_lite.report``).
+
+README sections between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` are generated here, so every
+number in the README comes from a results file; ``tests/test_report.py`` fails when they drift.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from . import REPO_ROOT, TRACKS, results_dir
+from .results import paper_table, read_json
+
+MODEL_ORDER = ("gcrn", "demucs", "d3net", "conv_tasnet", "complex_mtassnet")
+
+
+def _fmt(x, nd=2):
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def paper_markdown() -> str:
+    rows = ["| Model | Params | MAC/s | Speech | Music | Noise | Avg |", "|---|---|---|---|---|---|---|"]
+    for v in paper_table().values():
+        s = v["sdri"]
+        rows.append(f"| {v['label']} | {v['params_m']:.2f} M | {v['gmac_per_s']} G | {s['speech']:.2f} | "
+                    f"{s['music']:.2f} | {s['noise']:.2f} | {s['average']:.2f} |")
+    return "\n".join(rows)
+
+
+def oracle_markdown() -> str | None:
+    p = results_dir() / "oracle_masks.json"
+    if not p.exists():
+        return None
+    res = read_json(p)
+    rows = [f"Oracle SDRi (dB, plain SNR form) on {res['n_items']} MTASS-tiny test mixtures, masks bounded "
+            f"at {res['bound']}:", "", "| Mask | Speech | Music | Noise | Avg |", "|---|---|---|---|---|"]
+    for k, v in res["mean"].items():
+        s = v["sdri"]
+        avg = sum(s[t] for t in TRACKS) / 3
+        rows.append(f"| {k} | " + " | ".join(_fmt(s[t], 1) for t in TRACKS) + f" | {avg:.1f} |")
+    return "\n".join(rows)
+
+
+def profile_markdown() -> str | None:
+    p = results_dir() / "profile.json"
+    if not p.exists():
+        return None
+    prof = read_json(p)
+    rows_in = prof["models"] if isinstance(prof, dict) and "models" in prof else prof
+    paper = paper_table()
+    rows = ["| Model | size | Params (ours) | Params (paper) | GMAC/s (ours) | GMAC/s (paper) | CPU RTF |",
+            "|---|---|---|---|---|---|---|"]
+    for r in rows_in:
+        pp = paper.get(r["model"], {})
+        paper_params = f"{pp['params_m']:.2f} M" if r["size"] == "paper" and pp else ""
+        paper_macs = f"{pp['gmac_per_s']}" if r["size"] == "paper" and pp else ""
+        rows.append(f"| {pp.get('label', r['model'])} | {r['size']} | {r['params'] / 1e6:.2f} M | {paper_params} | "
+                    f"{r['macs_per_second'] / 1e9:.2f} | {paper_macs} | {_fmt(r.get('rtf'), 3)} |")
+    return "\n".join(rows)
+
+
+SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "profile_table": profile_markdown}
+
+
+def render_readme(text: str) -> str:
+    """Replace every generated section of ``text`` with its current rendering."""
+    for name, fn in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(<!-- END {name} -->)", re.S)
+        if not pattern.search(text):
+            continue
+        body = fn()
+        body = body if body is not None else f"_not computed yet: results/{name.split('_')[0]}*.json is missing_"
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv=None) -> int:
+    readme = Path(REPO_ROOT) / "README.md"
+    new = render_readme(readme.read_text())
+    readme.write_text(new)
+    print(f"rendered {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
