@@ -132,9 +132,17 @@ def save_audio(
         gain = 0.999 / peak
         warnings.warn(f"{Path(path).name}: peak {peak:.3f} > 1, scaled by {gain:.4f} to avoid clipping", stacklevel=2)
         x = x * gain
+    channels = 1 if x.ndim == 1 else x.shape[1]
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), x, sr, subtype=subtype, format=_format_for(path))
+        with sf.SoundFile(str(tmp), "w", sr, channels, subtype=subtype, format=_format_for(path)) as f:
+            # libsndfile stamps float WAVs with a PEAK chunk holding the write time; turning it off
+            # makes identical audio give identical bytes (MTASS-tiny rebuilds bit-identically).
+            sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+            f.write(x)
     return gain
+
+
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's command id (sndfile.h)
 
 
 def _format_for(path: str | os.PathLike) -> str:

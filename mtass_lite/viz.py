@@ -55,11 +55,10 @@ def plot_tracks(mixture, tracks, titles=None, sample_rate: int = SAMPLE_RATE, su
     return fig
 
 
-def savefig(fig, name: str) -> Path:
-    """Save ``fig`` as ``figures/<name>.png`` (150 dpi) and return the path."""
-    path = figures_dir() / f"{name}.png"
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    return path
+def savefig(fig, name: str) -> None:
+    """Save ``fig`` as ``figures/<name>.png`` (150 dpi). Returns nothing, so a notebook cell ending
+    with it shows the figure, not a machine-specific path."""
+    fig.savefig(figures_dir() / f"{name}.png", dpi=150, bbox_inches="tight")
 
 
 def listen(x, name: str, label: str | None = None, folder: str | os.PathLike = "_audio",
