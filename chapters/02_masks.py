@@ -51,7 +51,8 @@ Y, S = stft(mix), stft(tgt)  # [F, N] and [3, F, N]
 
 # %%
 power = S.abs() ** 2
-irm_by_hand = (power / power.sum(0, keepdim=True).clamp_min(1e-8)).sqrt()
+eps = 1e-8  # keeps silent bins defined (they get the mask 1 ** 0.5 = 1 instead of 0 / 0)
+irm_by_hand = ((power + eps) / (power.sum(0, keepdim=True) + eps)).sqrt()
 torch.testing.assert_close(irm_by_hand, masks.oracle_mask("irm", S, Y), atol=1e-4, rtol=1e-4)
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 3), sharey=True)
@@ -92,7 +93,8 @@ print(f"share of bins with |cIRM| > 1: {(mag > 1).float().mean().item():.2f}")
 # %%
 max_items = None if MTASS_MODE == "full" else 50
 oracle = masks.evaluate_oracle_masks(test, bound=1.0, max_items=max_items)
-write_json("oracle_masks", {"dataset": str(root.name), "split": "test", "mode": MTASS_MODE, **oracle})
+path = write_json("oracle_masks", {"dataset": str(root.name), "split": "test", "mode": MTASS_MODE, **oracle})
+print("wrote", path.name)
 
 # %% [markdown]
 # The table below is rendered from `results/oracle_masks.json`.

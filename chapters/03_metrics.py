@@ -63,7 +63,7 @@ print(f"SDR of s against 0.5 s: {metrics.sdr(0.5 * speech, speech):.2f} dB  (10 
 # %%
 # NBVAL_CHECK_OUTPUT
 base = metrics.sdr(np.stack([mix] * 3), tgt)
-print("SDR of the mixture per track (dB):", dict(zip(TRACKS, base.round(1))))
+print("SDR of the mixture per track (dB):", {t: round(float(v), 1) for t, v in zip(TRACKS, base)})
 print("SDRi of returning the mixture:", metrics.sdr_improvement(np.stack([mix] * 3), tgt, mix).round(6))
 
 # %% [markdown]
@@ -138,7 +138,7 @@ print(f"fast_bss_eval {t_ours:.2f} s, mir_eval {t_theirs:.2f} s for 3 sources ×
 # produces one (silent segments are redrawn, chapter 04); when you evaluate your own data, check.
 
 # %%
-print("SDR against a silent reference:", float(metrics.sdr(est, np.zeros_like(est))), "dB (meaningless)")
+print(f"SDR against a silent reference: {float(metrics.sdr(est, np.zeros_like(est))):.0f} dB (meaningless)")
 
 # %% [markdown]
 # ## 7. Speech quality and intelligibility

@@ -16,6 +16,25 @@ from . import SAMPLE_RATE, TRACKS, figures_dir
 from .audio import save_audio
 from .stft import HOP, N_FFT, stft
 
+def _compact_inline_figures() -> None:
+    """Inside a notebook kernel, show figures as JPEG at 80 dpi: spectrograms compress badly as PNG
+    and would make the committed notebooks megabytes large. The PNGs under figures/ keep 150 dpi."""
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is None or "IPKernelApp" not in get_ipython().config:
+            return
+        import matplotlib
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("jpeg")
+        matplotlib.rcParams["figure.dpi"] = 80
+    except Exception:  # never let a display preference break an import
+        pass
+
+
+_compact_inline_figures()
+
 TRACK_COLORS = {"mixture": "0.3", "speech": "tab:blue", "music": "tab:orange", "noise": "tab:green"}
 
 

@@ -14,8 +14,11 @@ fi
 for src in "${chapters[@]}"; do
   start=$(date +%s)
   echo "[course] executing $src (MTASS_MODE=$MTASS_MODE)"
-  # --update keeps the notebook's metadata; --execute runs it in the .venv kernel from the chapters/ folder
-  .venv/bin/jupytext --quiet --to ipynb --update --execute "$src"
+  # pair: write the .py's cells into the .ipynb (keeping its metadata), then execute it in place in
+  # the .venv kernel, from the chapters/ folder (relative paths such as _audio/ resolve there)
+  .venv/bin/jupytext --quiet --to ipynb --update "$src"
+  .venv/bin/jupyter nbconvert --log-level WARN --to notebook --execute --inplace \
+      --ExecutePreprocessor.timeout=1800 "${src%.py}.ipynb"
   echo "[course] $src done in $(( $(date +%s) - start )) s"
 done
 echo "[course] all chapters executed; open them with: .venv/bin/jupyter lab chapters/"
