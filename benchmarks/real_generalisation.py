@@ -1,0 +1,87 @@
+"""Do models trained on synthetic MTASS-tiny separate *real* recordings?
+
+Mixes a test set with the MTASS recipe (mtass_lite.data.mixing) from ../shared/data/realmini/test
+(real speech incl. Mandarin AISHELL-1, real songs, real noise; licences in its MANIFEST) and evaluates
+every model of a reproduction run on it and on the MTASS-tiny test set, side by side.
+Writes results/real_generalisation.json. A benchmark, not a test: the project never needs realmini.
+
+    python benchmarks/real_generalisation.py [--realmini ../shared/data/realmini] [--runs runs/reproduce_cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from mtass_lite import REPO_ROOT, TRACKS, data_root
+from mtass_lite.audio import load_audio
+from mtass_lite.data.mixing import Source, build_split, make_pools
+from mtass_lite.data.tiny import ensure_tiny
+from mtass_lite.evaluate import evaluate_model
+from mtass_lite.models import MODEL_NAMES
+from mtass_lite.results import write_json
+from mtass_lite.train import load_checkpoint
+
+
+def speaker_of(path: Path) -> str:
+    """AISHELL-1 utterances (BAC009S0252W0001) belong to speaker S0252; other files are their own speaker."""
+    m = re.search(r"(S\d{4})W\d{4}", path.stem)
+    return m.group(1) if m else path.stem
+
+
+def realmini_pools(folder: Path) -> dict[str, list[Source]]:
+    """Speech concatenated per speaker (as the MTASS recipe does before cutting); music/noise files as they are."""
+    by_speaker = defaultdict(list)
+    for p in sorted((folder / "speech").glob("*.flac")):
+        by_speaker[speaker_of(p)].append(p)
+    speech = [Source(id=spk, audio=np.concatenate([load_audio(p) for p in files]))
+              for spk, files in sorted(by_speaker.items())]
+    music = [Source(id=p.stem, path=str(p)) for p in sorted((folder / "music").glob("*.flac"))]
+    noise = [Source(id=p.stem, path=str(p)) for p in sorted((folder / "noise").glob("*.flac"))]
+    return make_pools(speech, music, noise)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--realmini", default=str(REPO_ROOT.parent / "shared" / "data" / "realmini"))
+    ap.add_argument("--runs", default=str(REPO_ROOT / "runs" / "reproduce_cpu"))
+    ap.add_argument("--n-mixtures", type=int, default=50)
+    ap.add_argument("--segment-seconds", type=float, default=6.0)
+    ap.add_argument("--out", default="real_generalisation")
+    a = ap.parse_args(argv)
+
+    realmini = Path(a.realmini)
+    if not (realmini / "test").is_dir():
+        print(f"realmini not found at {realmini}: nothing to measure (this benchmark is optional)")
+        return 0
+    real_root = data_root() / "realmini_mix"
+    build_split(real_root, "test", realmini_pools(realmini / "test"), a.n_mixtures, seed=0,
+                segment_seconds=a.segment_seconds, workers=2, progress=False)
+    tiny = ensure_tiny(progress=False)
+    out = {"real_test_set": {"source": str(realmini.name) + "/test", "n_mixtures": a.n_mixtures,
+                             "segment_seconds": a.segment_seconds},
+           "metric": "sdri = plain SNR-form SDR improvement; si_sdri = scale-invariant", "models": {}}
+    for name in MODEL_NAMES:
+        ckpt = Path(a.runs) / name / "best.pt"
+        if not ckpt.exists():
+            print(f"{name}: no checkpoint at {ckpt}, skipped")
+            continue
+        model, _ = load_checkpoint(ckpt)
+        row = {}
+        for label, root in (("tiny", tiny), ("real", real_root)):
+            s = evaluate_model(model, root, "test", progress=False)["summary"]
+            row[label] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+        out["models"][name] = row
+        print(f"{name:17s} SDRi tiny " + " / ".join(f"{row['tiny']['sdri'][t]['mean']:5.2f}" for t in (*TRACKS, "avg"))
+              + " | real " + " / ".join(f"{row['real']['sdri'][t]['mean']:5.2f}" for t in (*TRACKS, "avg")))
+    path = write_json(a.out, out)
+    print("wrote", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

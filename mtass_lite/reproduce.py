@@ -1,0 +1,206 @@
+"""Rebuild the MTASS SDRi comparison: train every model on the same data with the same budget,
+evaluate on the same test set, write ``results/reproduction_<mode>.json`` and ``figures/sdri_<mode>.png``.
+
+Modes:
+
+- ``cpu``: lite models on MTASS-tiny, an equal **CPU-time** budget per model (process time of the
+  training loop, all threads). CPU time rather than wall-clock so that a model is not short-changed
+  when something else runs on the machine; on an idle 2-core machine 1 CPU-minute ≈ 0.5 wall-minutes.
+- ``full``: paper-size models on the real MTASS data (``$MTASS_DATA_ROOT/mtass``, chapter 04) with
+  each model's ``full`` preset (the paper's schedule), on a GPU.
+- ``smoke``: the ``cpu`` mechanics in well under a minute per model (chapter 11 in fast mode, tests).
+
+Resumable at two levels: a model whose ``eval.json`` exists is skipped, and a model interrupted while
+training continues from its last checkpoint (the Trainer's resume) with the CPU time it already used.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import REPO_ROOT, TRACKS, data_root
+from .models import MODEL_NAMES, build_model
+from .profile import count_params, macs_per_second
+from .results import paper_table, read_json, write_json
+
+
+@dataclass(frozen=True)
+class ReproPlan:
+    """How one reproduction mode trains and evaluates."""
+
+    size: str  # "lite" or "paper"
+    preset: str  # training preset per model: "fast" or "full"
+    cpu_minutes: float | None  # CPU-time budget per model (None: the preset's max_steps / max_minutes)
+    chunk_steps: int  # steps per Trainer.fit() call between budget checks
+    eval_items: int | None  # test mixtures scored (None: all)
+    overrides: dict = field(default_factory=dict)  # TrainConfig overrides for every model
+
+
+PLANS = {
+    "cpu": ReproPlan("lite", "fast", cpu_minutes=16.0, chunk_steps=100, eval_items=None),
+    "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None),
+    "smoke": ReproPlan("lite", "fast", cpu_minutes=0.25, chunk_steps=5, eval_items=5,
+                       overrides={"valid_every": 5, "valid_items": 2}),
+}
+
+
+def default_data(mode: str) -> Path:
+    return data_root() / ("mtass" if mode == "full" else "mtass_tiny")
+
+
+def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPlan, progress: bool = False) -> dict:
+    """Train ``name`` in chunks of ``plan.chunk_steps`` until ``plan.cpu_minutes`` of process CPU time.
+
+    Data order is a function of (seed, step), so chunking does not change what the model sees.
+    CPU time spent so far is kept in ``run_dir/cpu_budget.json`` and survives an interruption.
+    """
+    from .train import Trainer, load_config
+
+    ledger_path = run_dir / "cpu_budget.json"
+    ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"cpu_seconds": 0.0,
+                                                                                "wall_seconds": 0.0, "step": 0}
+    budget = None if plan.cpu_minutes is None else 60.0 * plan.cpu_minutes
+    result = None
+    while budget is None or ledger["cpu_seconds"] < budget:
+        target = ledger["step"] + plan.chunk_steps if plan.chunk_steps else None
+        cfg = load_config(name, plan.preset, **{"out_dir": str(run_dir), "progress": progress,
+                                                **plan.overrides,
+                                                **({"max_steps": target, "max_minutes": None} if target else {})})
+        model = build_model(name, plan.size)
+        c0, w0 = time.process_time(), time.monotonic()
+        result = Trainer(model, data, cfg).fit()
+        ledger["cpu_seconds"] += time.process_time() - c0
+        ledger["wall_seconds"] += time.monotonic() - w0
+        ledger["step"] = result["last_step"]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(ledger_path, ledger)
+        if budget is None or result["stopped"] == "interrupted":
+            break
+    return {**(result or {}), **ledger}
+
+
+def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = None,
+              run_root: str | Path | None = None, results_name: str | None = None,
+              cpu_minutes: float | None = None, progress: bool = False, log=print) -> dict:
+    """Train and evaluate ``models``; return and write the reproduction summary.
+
+    Args:
+        mode: "cpu", "full" or "smoke" (see :data:`PLANS`).
+        cpu_minutes: override the plan's CPU-time budget per model.
+        results_name: json name under results/ (default ``reproduction_<mode>``).
+    """
+    from .evaluate import evaluate_model, write_results
+    from .train import load_checkpoint
+
+    plan = PLANS[mode]
+    if cpu_minutes is not None:
+        plan = ReproPlan(**{**plan.__dict__, "cpu_minutes": cpu_minutes})
+    data = Path(data) if data is not None else default_data(mode)
+    if mode != "full" and data == default_data(mode):
+        from .data.tiny import ensure_tiny
+
+        data = ensure_tiny(data, progress=progress)
+    run_root = Path(run_root) if run_root is not None else REPO_ROOT / "runs" / f"reproduce_{mode}"
+    results_name = results_name or f"reproduction_{mode}"
+    per_model = {}
+    for name in models:
+        run_dir = run_root / name
+        eval_path = run_dir / "eval.json"
+        if eval_path.exists():
+            log(f"[reproduce] {name}: done earlier, reusing {eval_path.relative_to(run_root.parent)}")
+        else:
+            log(f"[reproduce] {name}: training ({plan.size}, "
+                f"{'%.2g CPU-min' % plan.cpu_minutes if plan.cpu_minutes else plan.preset + ' preset'})")
+            train = train_within_cpu_budget(name, data, run_dir, plan, progress)
+            model, ckpt = load_checkpoint(train["best_checkpoint"] or train["last_checkpoint"])
+            res = evaluate_model(model, data, "test", max_items=plan.eval_items, progress=progress)
+            res["training"] = {k: train.get(k) for k in ("cpu_seconds", "wall_seconds", "step", "best_step",
+                                                         "best_valid_sdri", "device")}
+            res["params"] = count_params(model)
+            res["macs_per_second"] = macs_per_second(model)
+            write_results(res, eval_path)
+        res = read_json(eval_path)
+        s = res["summary"]
+        per_model[name] = {
+            "size": plan.size, "params": res["params"], "macs_per_second": res["macs_per_second"],
+            "training": res["training"], "n_items": res["n_items"],
+            "sdri": {t: s["sdri"][t] for t in (*TRACKS, "avg")},
+            "si_sdri": {t: s["si_sdri"][t] for t in (*TRACKS, "avg")},
+        }
+        m = per_model[name]["sdri"]
+        log(f"[reproduce] {name}: SDRi " + " / ".join(f"{m[t]['mean']:.2f}" for t in (*TRACKS, "avg"))
+            + " dB (speech / music / noise / avg)")
+    summary = {
+        "mode": mode, "data": data.name, "split": "test",
+        "plan": {k: v for k, v in plan.__dict__.items()},
+        "metrics": {"sdri": "plain SNR-form SDR improvement over the mixture (the paper's metric)",
+                    "si_sdri": "scale-invariant SDR improvement"},
+        "budget_note": "equal CPU-time budget per model (process time of training incl. validation)"
+        if plan.cpu_minutes else "each model's preset schedule",
+        "models": per_model,
+    }
+    path = write_json(results_name, summary)
+    log(f"[reproduce] wrote {path.name}")
+    return summary
+
+
+def plot_reproduction(summary: dict, name: str | None = None, with_paper: bool = True):
+    """Grouped SDRi bars with 95 % CIs, ours beside the paper's; saves figures/<name>.png if given."""
+    import matplotlib.pyplot as plt
+
+    from .viz import savefig
+
+    paper = paper_table()
+    order = [m for m in ("gcrn", "demucs", "d3net", "conv_tasnet", "complex_mtassnet") if m in summary["models"]]
+    fig, axes = plt.subplots(1, 2 if with_paper else 1, figsize=(12 if with_paper else 7, 3.4), sharey=True,
+                             squeeze=False)
+    ax = axes[0, 0]
+    tracks = (*TRACKS, "avg")
+    width = 0.8 / len(order)
+    for j, m in enumerate(order):
+        v = summary["models"][m]["sdri"]
+        ax.bar([i + (j - (len(order) - 1) / 2) * width for i in range(4)], [v[t]["mean"] for t in tracks], width,
+               yerr=[v[t]["ci95"] or 0 for t in tracks], capsize=2, label=paper[m]["label"])
+    ax.set_xticks(range(4), tracks)
+    ax.set(ylabel="SDRi (dB)", title=f"ours: {summary['mode']} mode, {summary['data']} test set")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.legend(fontsize=7)
+    if with_paper:
+        ax = axes[0, 1]
+        for j, m in enumerate(order):
+            v = paper[m]["sdri"]
+            ax.bar([i + (j - (len(order) - 1) / 2) * width for i in range(4)],
+                   [v[t if t != "avg" else "average"] for t in tracks], width, label=paper[m]["label"])
+        ax.set_xticks(range(4), tracks)
+        ax.set(title="paper: MTASS test set, paper-size models")
+    fig.tight_layout()
+    if name:
+        savefig(fig, name)
+    return fig
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m mtass_lite reproduce",
+                                description="Train every model with the same budget, evaluate on the same test set, "
+                                            "write results/reproduction_<mode>.json and figures/sdri_<mode>.png. "
+                                            "Rerun to resume: finished models are skipped.")
+    p.add_argument("--mode", choices=sorted(PLANS), default="cpu",
+                   help="cpu: lite models, MTASS-tiny, equal CPU-time budget (about 1.5 h on 2 cores); "
+                        "full: paper models on the real data (GPU); smoke: a 1-minute check of the mechanics")
+    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    p.add_argument("--data", help="dataset root (default: MTASS-tiny, or $MTASS_DATA_ROOT/mtass in full mode)")
+    p.add_argument("--cpu-minutes", type=float, help="CPU-time budget per model (overrides the mode's)")
+    p.add_argument("--runs", help="where the training runs go (default runs/reproduce_<mode>)")
+    p.add_argument("--no-progress", action="store_true")
+    a = p.parse_args(argv)
+    summary = reproduce(a.mode, a.models, a.data, a.runs, cpu_minutes=a.cpu_minutes, progress=not a.no_progress)
+    plot_reproduction(summary, f"sdri_{a.mode}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
