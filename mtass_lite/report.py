@@ -82,6 +82,10 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
         rows.append(f"| {paper[m]['label']} | {v['params'] / 1e6:.2f} M | {tr['cpu_seconds'] / 60:.1f} | {tr['step']} | "
                     + " | ".join(_pm(v["sdri"][t]) for t in (*TRACKS, "avg"))
                     + f" | {v['si_sdri']['avg']['mean']:.2f} | {paper[m]['sdri']['average']:.2f} |")
+    for label, v in res.get("baselines", {}).items():
+        rows.append(f"| _baseline: {label}_ | 0 | – | – | "
+                    + " | ".join(_pm(v["sdri"][t]) for t in (*TRACKS, "avg"))
+                    + f" | {v['si_sdri']['avg']['mean']:.2f} | |")
     return "\n".join(rows)
 
 

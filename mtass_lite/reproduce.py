@@ -39,7 +39,7 @@ class ReproPlan:
 
 
 PLANS = {
-    "cpu": ReproPlan("lite", "fast", cpu_minutes=16.0, chunk_steps=100, eval_items=None),
+    "cpu": ReproPlan("lite", "fast", cpu_minutes=12.0, chunk_steps=100, eval_items=None),
     "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None),
     "smoke": ReproPlan("lite", "fast", cpu_minutes=0.25, chunk_steps=5, eval_items=5,
                        overrides={"valid_every": 5, "valid_items": 2}),
@@ -68,6 +68,9 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
         cfg = load_config(name, plan.preset, **{"out_dir": str(run_dir), "progress": progress,
                                                 **plan.overrides,
                                                 **({"max_steps": target, "max_minutes": None} if target else {})})
+        import torch
+
+        torch.manual_seed(cfg.seed)  # reproducible initial weights (a resumed chunk loads its checkpoint anyway)
         model = build_model(name, plan.size)
         c0, w0 = time.process_time(), time.monotonic()
         result = Trainer(model, data, cfg).fit()
@@ -79,6 +82,23 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
         if budget is None or result["stopped"] == "interrupted":
             break
     return {**(result or {}), **ledger}
+
+
+def evaluate_baselines(data: Path, run_root: Path, eval_items: int | None, progress: bool = False) -> dict:
+    """SDRi / SI-SDRi of the trivial separators (:mod:`mtass_lite.baselines`) on the same test set, cached."""
+    from .baselines import BASELINES
+    from .evaluate import evaluate_model
+
+    cache = run_root / "baselines.json"
+    if cache.exists():
+        return read_json(cache)
+    out = {}
+    for label, cls in BASELINES.items():
+        s = evaluate_model(cls(), data, "test", max_items=eval_items, progress=progress)["summary"]
+        out[label] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+    run_root.mkdir(parents=True, exist_ok=True)
+    write_json(cache, out)
+    return out
 
 
 def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = None,
@@ -132,6 +152,7 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         m = per_model[name]["sdri"]
         log(f"[reproduce] {name}: SDRi " + " / ".join(f"{m[t]['mean']:.2f}" for t in (*TRACKS, "avg"))
             + " dB (speech / music / noise / avg)")
+    baselines = evaluate_baselines(data, run_root, plan.eval_items, progress)
     summary = {
         "mode": mode, "data": data.name, "split": "test",
         "plan": {k: v for k, v in plan.__dict__.items()},
@@ -140,10 +161,46 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         "budget_note": "equal CPU-time budget per model (process time of training incl. validation)"
         if plan.cpu_minutes else "each model's preset schedule",
         "models": per_model,
+        "baselines": baselines,
     }
     path = write_json(results_name, summary)
     log(f"[reproduce] wrote {path.name}")
     return summary
+
+
+PRETRAINED = ("complex_mtassnet", "conv_tasnet")
+
+
+def export_pretrained(names=PRETRAINED, mode: str = "cpu", run_root: str | Path | None = None) -> list[Path]:
+    """Ship the reproduction's best lite checkpoints as ``mtass_lite/pretrained/<name>_lite.pt``.
+
+    Weights are stored in float16 (half the size; ``load_state_dict`` casts them back to float32) with
+    a note of what they were trained on and for how long, so ``python -m mtass_lite separate`` works
+    right after set-up.
+    """
+    import torch
+
+    from .separate import pretrained_path
+    from .train import load_checkpoint, save_checkpoint
+
+    run_root = Path(run_root) if run_root is not None else REPO_ROOT / "runs" / f"reproduce_{mode}"
+    written = []
+    for name in names:
+        run_dir = run_root / name
+        model, ckpt = load_checkpoint(run_dir / "best.pt")
+        ev = read_json(run_dir / "eval.json")
+        state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+        payload = {"model": state, "model_name": ckpt["model_name"], "model_size": ckpt.get("model_size"),
+                   "model_config": ckpt.get("model_config"),
+                   "trained": {"data": f"MTASS-tiny (synthetic; {ev['data_root'].rsplit('/', 1)[-1]})",
+                               "recipe": f"python -m mtass_lite reproduce --mode {mode}",
+                               **ev["training"]},
+                   "test_sdri": {t: ev["summary"]["sdri"][t]["mean"] for t in (*TRACKS, "avg")}}
+        path = pretrained_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(path, payload)
+        written.append(path)
+    return written
 
 
 def plot_reproduction(summary: dict, name: str | None = None, with_paper: bool = True):
@@ -163,6 +220,10 @@ def plot_reproduction(summary: dict, name: str | None = None, with_paper: bool =
         v = summary["models"][m]["sdri"]
         ax.bar([i + (j - (len(order) - 1) / 2) * width for i in range(4)], [v[t]["mean"] for t in tracks], width,
                yerr=[v[t]["ci95"] or 0 for t in tracks], capsize=2, label=paper[m]["label"])
+    base = summary.get("baselines", {}).get("mixture/3")
+    if base:  # the trivial separator a model has to beat (see mtass_lite.baselines)
+        ax.hlines([base["sdri"][t]["mean"] for t in tracks], [i - 0.45 for i in range(4)], [i + 0.45 for i in range(4)],
+                  colors="k", linestyles="dashed", lw=1, label="baseline: mixture/3")
     ax.set_xticks(range(4), tracks)
     ax.set(ylabel="SDRi (dB)", title=f"ours: {summary['mode']} mode, {summary['data']} test set")
     ax.axhline(0, color="k", lw=0.6)
@@ -196,9 +257,14 @@ def main(argv=None) -> int:
     p.add_argument("--cpu-minutes", type=float, help="CPU-time budget per model (overrides the mode's)")
     p.add_argument("--runs", help="where the training runs go (default runs/reproduce_<mode>)")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--export-pretrained", action="store_true",
+                   help=f"afterwards, ship the best {' and '.join(PRETRAINED)} as mtass_lite/pretrained/<name>_lite.pt")
     a = p.parse_args(argv)
     summary = reproduce(a.mode, a.models, a.data, a.runs, cpu_minutes=a.cpu_minutes, progress=not a.no_progress)
     plot_reproduction(summary, f"sdri_{a.mode}")
+    if a.export_pretrained:
+        for path in export_pretrained(mode=a.mode, run_root=a.runs):
+            print("[reproduce] shipped", path.relative_to(REPO_ROOT))
     return 0
 
 

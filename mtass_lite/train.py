@@ -1,0 +1,771 @@
+"""One trainer for every model: seeded, resumable, bounded in time, single- or multi-GPU.
+
+``Trainer(model, data_root, TrainConfig(...)).fit()`` trains on random fixed-length crops of the
+train split with Adam, validates (mean SDRi over tracks on the dev split) every ``valid_every`` steps
+and keeps the best checkpoint. Properties a reader can rely on:
+
+- **Reproducible data order.** The mixtures and crop offsets of step ``s`` are a pure function of
+  ``(seed, s)`` (:func:`batch_plan`): a resumed run sees exactly the batches the uninterrupted run
+  would have seen. On CPU a resumed run ends with bit-identical weights.
+- **Resume.** ``fit()`` continues from ``<out_dir>/last.pt`` when it exists (weights, Adam state,
+  step, RNG states, best score) if the settings that shape training match. Checkpoints are written
+  to a temporary file and renamed (``os.replace``), so killing the process mid-write never corrupts
+  the last good one. Ctrl-C stops cleanly after the current step and saves.
+- **Clear failure.** A NaN/Inf loss raises :class:`NonFiniteLossError` naming the step; nothing is
+  written after the last good checkpoint.
+- **Budgets.** ``max_steps`` and ``max_minutes`` (per ``fit()`` call) bound a run, so fast mode ends.
+- **Logs.** ``<out_dir>/log.csv`` has a row per step (loss, lr, grad norm, validation SDRi when
+  validated); a tqdm bar shows progress on a terminal.
+- **Devices.** CUDA when present (mixed precision: bf16, or fp16 with a gradient scaler), CPU
+  otherwise. Several GPUs through ``torchrun`` (DistributedDataParallel; nccl on CUDA, gloo on CPU):
+  each rank trains on its share of the step's batch, only rank 0 validates and writes.
+
+Configs are small YAML files (``mtass_lite/configs/<model>_<preset>.yaml`` on top of ``_base.yaml``);
+:func:`load_config` reads them. Command line: ``python -m mtass_lite train``.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import importlib
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from . import TRACKS
+from .audio import atomic_path
+from .data.datasets import MTASSDataset, require_split
+from .losses import get_loss
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+LAST, BEST, LOG = "last.pt", "best.pt", "log.csv"
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss (or gradient norm) became NaN/Inf; the message names the step and the last checkpoint."""
+
+
+class ResumeError(RuntimeError):
+    """``out_dir`` holds a checkpoint from a run with different settings."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (YAML keys have the same names)."""
+
+    model: str | None = None  # registry name ("complex_mtassnet"...) or "package.module:Class"
+    size: str = "lite"  # registry preset: "lite" (CPU minutes) or "paper" (the published configuration)
+    model_overrides: dict = field(default_factory=dict)  # keyword arguments merged into the preset
+    data_root: str | None = None  # dataset root; None: the CLI picks MTASS-tiny (fast) or data/mtass (full)
+    segment: float = 4.0  # seconds per training crop
+    batch_size: int = 4  # mixtures per step (per process under torchrun)
+    lr: float = 1e-3  # Adam, as in the released Complex-MTASSNet code
+    optimizer: str = "adam"  # "adam" or "adamw"
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"  # "constant", "cosine" (to 0 at max_steps) or "step"
+    warmup_steps: int = 0  # linear warm-up from 0
+    lr_decay_every: int = 0  # "step" schedule: multiply lr by lr_decay_factor every this many steps
+    lr_decay_factor: float = 0.5
+    grad_clip: float | None = 5.0  # max global gradient norm; None disables clipping
+    loss: str = "mtass"  # see mtass_lite.losses.LOSS_NAMES
+    track_weights: list = field(default_factory=lambda: [1.0, 1.0, 1.0])  # speech, music, noise
+    max_steps: int = 1000
+    max_minutes: float | None = None  # wall-clock budget of one fit() call
+    valid_every: int = 100  # validate + keep the best checkpoint every N steps (0: never)
+    valid_items: int | None = 20  # dev mixtures per validation (None: all)
+    checkpoint_every: int | None = None  # write last.pt every N steps (None: = valid_every)
+    seed: int = 0
+    num_workers: int = 0  # DataLoader worker processes
+    out_dir: str = "runs/default"
+    amp: str = "auto"  # "auto" (bf16 where supported, else fp16) | "bf16" | "fp16" | "off"; CUDA only
+    device: str = "auto"  # "auto" (cuda when present), "cpu", "cuda", "cuda:1"...
+    progress: bool | None = None  # tqdm bar; None: only on a terminal and not under pytest
+
+    # Settings that must match for a run to resume from a checkpoint (others may change).
+    RESUME_KEYS = ("model", "size", "model_overrides", "segment", "batch_size", "lr", "optimizer",
+                   "weight_decay", "lr_schedule", "warmup_steps", "lr_decay_every", "lr_decay_factor",
+                   "grad_clip", "loss", "track_weights", "seed")
+
+    def __post_init__(self):
+        # YAML 1.1 (PyYAML) reads `lr: 3e-4` as a string: coerce numbers by the field's declared type.
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            kind = f.type.split(" | ")[0] if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            if v is not None and kind in ("float", "int") and not isinstance(v, bool):
+                try:
+                    x = float(v)
+                    if kind == "int" and not x.is_integer():
+                        raise ValueError
+                    setattr(self, f.name, x if kind == "float" else int(x))
+                except (TypeError, ValueError):
+                    raise ValueError(f"{f.name} must be a number, got {v!r}") from None
+        self.track_weights = [float(w) for w in self.track_weights]
+        self.model_overrides = dict(self.model_overrides or {})
+        if self.amp is False or self.amp is None:
+            self.amp = "off"
+        if self.amp not in ("auto", "bf16", "fp16", "off"):
+            raise ValueError(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
+        if self.lr_schedule not in ("constant", "cosine", "step"):
+            raise ValueError(f"lr_schedule must be constant, cosine or step, got {self.lr_schedule!r}")
+        if self.optimizer not in ("adam", "adamw"):
+            raise ValueError(f"optimizer must be adam or adamw, got {self.optimizer!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; known: {sorted(known)}")
+        return cls(**d)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike, **overrides) -> "TrainConfig":
+        return cls.from_dict({**read_yaml_config(path), **overrides})
+
+    def resume_dict(self) -> dict:
+        keys = self.RESUME_KEYS + (("max_steps",) if self.lr_schedule == "cosine" else ())
+        return {k: _jsonable(getattr(self, k)) for k in keys}
+
+
+def _jsonable(v):
+    return json.loads(json.dumps(v))
+
+
+def read_yaml_config(path: str | os.PathLike) -> dict:
+    """Read a YAML config; a ``base:`` key names a file (relative to this one) whose keys it overrides."""
+    import yaml
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"config file not found: {path}")
+    d = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(d, dict):
+        raise ValueError(f"{path}: a config file must be a mapping of settings")
+    base = d.pop("base", None)
+    if base:
+        d = {**read_yaml_config(path.parent / base), **d}
+    return d
+
+
+def preset_path(model: str, preset: str) -> Path:
+    """``mtass_lite/configs/<model>_<preset>.yaml`` (a preset is "fast" or "full")."""
+    return CONFIG_DIR / f"{model}_{preset}.yaml"
+
+
+def load_config(model: str | None = None, preset: str | None = None, config: str | os.PathLike | None = None,
+                **overrides) -> TrainConfig:
+    """A :class:`TrainConfig` from a model preset, then a user YAML file, then keyword overrides.
+
+    Without a preset file for ``model`` (a custom ``module:Class`` model) ``_base.yaml`` is used.
+    """
+    d: dict = {}
+    if preset is not None:
+        p = preset_path(model, preset) if model else None
+        if p is None or not p.exists():
+            if model in _registry_names():
+                raise FileNotFoundError(f"no preset {preset!r} for {model}: {p} is missing")
+            p = CONFIG_DIR / "_base.yaml"
+        d.update(read_yaml_config(p))
+    if config is not None:
+        d.update(read_yaml_config(config))
+    if model is not None:
+        d["model"] = model
+    d.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig.from_dict(d)
+
+
+def _registry_names() -> tuple[str, ...]:
+    from .models import MODEL_NAMES
+
+    return MODEL_NAMES
+
+
+# --------------------------------------------------------------------------------------------------
+# Models and checkpoints
+# --------------------------------------------------------------------------------------------------
+def build_model_from_spec(name: str, size: str = "lite", config: dict | None = None) -> torch.nn.Module:
+    """A registry model (:func:`mtass_lite.models.build_model`) or a custom ``"module:Class"``.
+
+    A custom class is called with ``config`` as keyword arguments; the model is tagged like registry
+    models (``mtass_name``, ``mtass_size``, ``mtass_config``) so checkpoints can rebuild it.
+    """
+    config = dict(config or {})
+    if ":" in name:
+        module, cls_name = name.split(":", 1)
+        model = getattr(importlib.import_module(module), cls_name)(**config)
+        model.mtass_name, model.mtass_size, model.mtass_config = name, size, config
+        return model
+    from .models import build_model
+
+    return build_model(name, size, **config)
+
+
+def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
+
+
+def model_spec(model: torch.nn.Module) -> dict:
+    """What rebuilds ``model``: its registry name, size and config (``None`` for a plain module)."""
+    m = _unwrap(model)
+    return {
+        "model_name": getattr(m, "mtass_name", None),
+        "model_size": getattr(m, "mtass_size", None),
+        "model_config": getattr(m, "mtass_config", None),
+        "model_class": f"{type(m).__module__}.{type(m).__qualname__}",
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, then rename: never a half-written file."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def save_weights(model: torch.nn.Module, path: str | os.PathLike, **meta) -> Path:
+    """Write a weights-only checkpoint (no optimizer) that :func:`load_checkpoint` can rebuild."""
+    m = _unwrap(model)
+    return save_checkpoint(path, {"model": m.state_dict(), **model_spec(m), **meta})
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu",
+                    model: torch.nn.Module | None = None) -> tuple[torch.nn.Module, dict]:
+    """Load a checkpoint written by :class:`Trainer` or :func:`save_weights`.
+
+    The model is rebuilt through :func:`mtass_lite.models.build_model` (or its ``module:Class``) from
+    the name, size and config stored in the checkpoint, unless ``model`` is given (needed for plain
+    modules that carry no ``mtass_name``), in which case the weights are loaded into it.
+
+    Returns:
+        ``(model, checkpoint_dict)``; the model is in eval mode on ``map_location``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    if model is None:
+        if not ckpt.get("model_name"):
+            raise ValueError(f"{path} holds a model that is not in the registry ({ckpt.get('model_class')}); "
+                             f"pass the model instance: load_checkpoint(path, model=MyModel(...))")
+        model = build_model_from_spec(ckpt["model_name"], ckpt.get("model_size") or "lite",
+                                      ckpt.get("model_config") or {})
+    model.load_state_dict(ckpt["model"])
+    if isinstance(map_location, (str, torch.device)):
+        model.to(map_location)
+    return model.eval(), ckpt
+
+
+# --------------------------------------------------------------------------------------------------
+# Data order: a pure function of (seed, step)
+# --------------------------------------------------------------------------------------------------
+def batch_plan(step: int, lengths: list[int], batch_size: int, segment: int, seed: int,
+               world_size: int = 1, rank: int = 0) -> list[tuple[int, int]]:
+    """``[(item index, crop offset in samples), ...]`` for training step ``step`` (1-based) on ``rank``.
+
+    The global batch of a step holds ``batch_size * world_size`` items taken in order from a
+    permutation of the train set that is redrawn every epoch (``rng(seed, epoch)``); rank ``r`` takes
+    every ``world_size``-th item from position ``r``. Crop offsets are uniform in each file
+    (``rng(seed, step)``). Nothing depends on earlier steps, so resuming at any step is exact.
+    """
+    n = len(lengths)
+    g = batch_size * world_size
+    pos = np.arange((step - 1) * g, step * g)
+    epochs = pos // n
+    perms = {int(e): np.random.default_rng([seed, 0, int(e)]).permutation(n) for e in np.unique(epochs)}
+    idx = np.array([perms[int(e)][p % n] for e, p in zip(epochs, pos)])
+    rng = np.random.default_rng([seed, 1, step])
+    hi = np.array([max(1, lengths[i] - segment + 1) for i in idx])
+    offsets = (rng.random(g) * hi).astype(np.int64)
+    plan = [(int(i), int(o)) for i, o in zip(idx, offsets)]
+    return plan[rank::world_size]
+
+
+class _Crops(torch.utils.data.Dataset):
+    """Map-style view of an :class:`MTASSDataset` indexed by ``(item, offset)`` pairs."""
+
+    def __init__(self, ds: MTASSDataset):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, key):
+        i, offset = key
+        self.ds.set_offsets({i: offset})
+        return self.ds[i]
+
+
+class _StepBatches(torch.utils.data.Sampler):
+    """Batches for steps ``first..last``: ``batch_plan(step, ...)`` for each."""
+
+    def __init__(self, first: int, last: int, **plan_kwargs):
+        self.first, self.last, self.kw = first, last, plan_kwargs
+
+    def __iter__(self):
+        for step in range(self.first, self.last + 1):
+            yield batch_plan(step, **self.kw)
+
+    def __len__(self):
+        return max(0, self.last - self.first + 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Devices and processes
+# --------------------------------------------------------------------------------------------------
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available (the local rank's GPU under torchrun), else CPU."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        return torch.device("cpu")
+    return torch.device(device)
+
+
+def distributed_env() -> tuple[int, int, int]:
+    """``(world_size, rank, local_rank)`` from torchrun's environment variables (1, 0, 0 without)."""
+    return (int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("RANK", 0)),
+            int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate of step ``step`` (1-based): a pure function, so resume needs no scheduler state."""
+    lr = cfg.lr
+    if cfg.warmup_steps and step <= cfg.warmup_steps:
+        return lr * step / cfg.warmup_steps
+    if cfg.lr_schedule == "cosine":
+        t = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
+        lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+    elif cfg.lr_schedule == "step" and cfg.lr_decay_every:
+        lr *= cfg.lr_decay_factor ** ((step - 1) // cfg.lr_decay_every)
+    return lr
+
+
+# --------------------------------------------------------------------------------------------------
+# The trainer
+# --------------------------------------------------------------------------------------------------
+class Trainer:
+    """Train ``model`` on ``<data_root>/train``, validate on ``<data_root>/dev``.
+
+    Args:
+        model: an ``nn.Module`` (``[B, T] -> [B, 3, T]``) or a model name understood by
+            :func:`build_model_from_spec` (built with ``config.size`` / ``config.model_overrides``
+            after seeding with ``config.seed``).
+        data_root: the dataset root (``<root>/<split>/...``).
+        config: a :class:`TrainConfig` (or a dict of its fields).
+        resume: ``"auto"`` continues from ``<out_dir>/last.pt`` when present; ``False`` starts over
+            (overwriting the run's files).
+    """
+
+    def __init__(self, model, data_root, config: TrainConfig | dict | None = None, resume="auto"):
+        self.config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(dict(config or {}))
+        cfg = self.config
+        if isinstance(model, str):
+            cfg.model = model
+            torch.manual_seed(cfg.seed)
+            model = build_model_from_spec(model, cfg.size, cfg.model_overrides)
+        self.model = model
+        if cfg.model is None and getattr(model, "mtass_name", None):
+            cfg.model = model.mtass_name
+        if data_root is None and cfg.data_root is None:
+            raise ValueError("no dataset: pass data_root (e.g. mtass_lite.data.tiny.ensure_tiny()) or set "
+                             "config.data_root")
+        self.data_root = Path(data_root if data_root is not None else cfg.data_root)
+        self.out_dir = Path(cfg.out_dir)
+        self.resume = resume
+        self.world_size, self.rank, self.local_rank = distributed_env()
+        self.loss_fn = get_loss(cfg.loss, cfg.track_weights)
+        self.train_set = MTASSDataset(self.data_root, "train", segment=cfg.segment)
+        if cfg.valid_every:
+            require_split(self.data_root, "dev")
+        self._stop_requested = False
+
+    # -- small helpers ------------------------------------------------------------------------------
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def _print(self, msg: str) -> None:
+        if self.is_main:
+            print(msg, file=sys.stderr, flush=True)
+
+    def _show_progress(self) -> bool:
+        if self.config.progress is not None:
+            return bool(self.config.progress) and self.is_main
+        return self.is_main and sys.stderr.isatty() and "PYTEST_CURRENT_TEST" not in os.environ
+
+    def _amp_dtype(self) -> torch.dtype | None:
+        if self.device.type != "cuda" or self.config.amp == "off":
+            return None
+        if self.config.amp == "fp16" or (self.config.amp == "auto" and not torch.cuda.is_bf16_supported()):
+            return torch.float16
+        return torch.bfloat16
+
+    def _rng_state(self) -> dict:
+        state = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def _set_rng_state(self, state: dict) -> None:
+        torch.set_rng_state(state["torch"])
+        if "cuda" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda"], self.device)
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def _payload(self, step: int, rng_states: list) -> dict:
+        return {
+            "model": _unwrap(self.model).state_dict(),
+            **model_spec(self.model),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "step": step,
+            "rng": rng_states,
+            "world_size": self.world_size,
+            "data_root": str(self.data_root),
+            "config": _jsonable(self.config.to_dict()),
+            "resume_config": self.config.resume_dict(),
+            "best": dict(self.best),
+            "train_seconds": self.train_seconds,
+        }
+
+    def _save_last(self, step: int) -> None:
+        """All ranks call this (RNG states are gathered); rank 0 writes ``last.pt``."""
+        states = [self._rng_state()]
+        if self.world_size > 1:
+            states = [None] * self.world_size
+            dist.all_gather_object(states, self._rng_state())
+        if self.is_main:
+            save_checkpoint(self.out_dir / LAST, self._payload(step, states))
+        self.last_saved_step = step
+        self._barrier()
+
+    def _barrier(self) -> None:
+        if self.world_size > 1:
+            dist.barrier()
+
+    def _load_for_resume(self) -> int:
+        """Restore from ``last.pt``; return its step (0 when starting fresh)."""
+        path = self.out_dir / LAST
+        if self.resume is False or not path.exists():
+            return 0
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        want, have = self.config.resume_dict(), ckpt.get("resume_config", {})
+        diff = {k: (have.get(k), want[k]) for k in want if have.get(k) != want[k]}
+        if diff:
+            lines = "\n".join(f"  {k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
+            raise ResumeError(f"{path} was written with other settings:\n{lines}\n"
+                              f"Use another out_dir, delete the old run, or pass resume=False to start over.")
+        _unwrap(self.model).load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        if self.scaler is not None and ckpt.get("scaler"):
+            self.scaler.load_state_dict(ckpt["scaler"])
+        rng = ckpt.get("rng") or []
+        if ckpt.get("world_size", 1) == self.world_size and len(rng) > self.rank:
+            self._set_rng_state(rng[self.rank])
+        else:  # another process count: data order is still exact, dropout masks are reseeded
+            torch.manual_seed(self.config.seed * 1000 + ckpt["step"] + self.rank)
+        self.best = dict(ckpt.get("best") or self.best)
+        self.train_seconds = float(ckpt.get("train_seconds", 0.0))
+        self._print(f"resuming {self.out_dir} from step {ckpt['step']}")
+        return int(ckpt["step"])
+
+    # -- log ----------------------------------------------------------------------------------------
+    LOG_FIELDS = ["step", "epoch", "loss", *[f"loss_{t}" for t in TRACKS], "lr", "grad_norm", "seconds",
+                  "valid_sdri", *[f"valid_sdri_{t}" for t in TRACKS]]
+
+    def _open_log(self, start_step: int):
+        """Open ``log.csv`` for appending, first dropping rows after ``start_step`` (a killed run's)."""
+        path = self.out_dir / LOG
+        rows = []
+        if start_step > 0 and path.exists():
+            with open(path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if r.get("step") and int(r["step"]) <= start_step]
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, self.LOG_FIELDS)
+                w.writeheader()
+                w.writerows(rows)
+        f = open(path, "a", newline="")
+        return f, csv.DictWriter(f, self.LOG_FIELDS)
+
+    # -- validation ---------------------------------------------------------------------------------
+    def validate(self) -> dict:
+        """Mean SDRi (plain SNR form) per track and averaged, on the first ``valid_items`` dev mixtures."""
+        from .evaluate import evaluate_model
+
+        model = _unwrap(self.model)
+        cpu_rng = torch.get_rng_state()  # validation must not shift the training RNG stream
+        try:
+            res = evaluate_model(model, self.data_root, "dev", max_items=self.config.valid_items, progress=False)
+        finally:
+            torch.set_rng_state(cpu_rng)
+            model.train()
+        s = res["summary"]["sdri"]
+        return {"valid_sdri": s["avg"]["mean"], **{f"valid_sdri_{t}": s[t]["mean"] for t in TRACKS}}
+
+    # -- Ctrl-C -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _graceful_interrupt(self):
+        """First Ctrl-C: finish the current step, save, stop. Second Ctrl-C: the usual KeyboardInterrupt."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            self._print("\ninterrupt: stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def fit(self) -> dict:
+        """Train until ``max_steps`` or ``max_minutes``; return a summary of the run.
+
+        Returns:
+            ``{"best_checkpoint", "last_checkpoint", "last_step", "best_step", "best_valid_sdri",
+            "log", "wall_seconds", "stopped" ("max_steps" | "max_minutes" | "interrupted"),
+            "resumed_from", "device"}``.
+        """
+        t_start = time.monotonic()
+        self._stop_requested = False
+        self._init_process_group()
+        try:
+            with self._graceful_interrupt():
+                return self._fit(t_start)
+        finally:
+            if self._own_process_group and dist.is_initialized():
+                dist.destroy_process_group()
+
+    def _init_process_group(self) -> None:
+        self._own_process_group = False
+        self.device = resolve_device(self.config.device)
+        if self.world_size > 1:
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", self.local_rank)
+                torch.cuda.set_device(self.device)
+            if not dist.is_initialized():
+                dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+                self._own_process_group = True
+
+    def _fit(self, t_start: float) -> dict:
+        cfg = self.config
+        if self.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            for stale in self.out_dir.glob(".*.tmp*"):  # left by a process killed mid-write
+                stale.unlink(missing_ok=True)
+            if self.resume is False:  # starting over: the old run's checkpoints must not survive
+                for old in (LAST, BEST, "summary.json"):
+                    (self.out_dir / old).unlink(missing_ok=True)
+        self._barrier()
+        model = _unwrap(self.model).to(self.device)  # (unwrapped: fit() may be called again)
+        opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+        self.optimizer = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        amp_dtype = self._amp_dtype()
+        self.scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+        self.best = {"valid_sdri": -math.inf, "step": 0}
+        self.train_seconds = 0.0
+        self.last_saved_step = 0
+        torch.manual_seed(cfg.seed * 1000 + self.rank)  # dropout etc.; replaced by the saved state on resume
+        start = self._load_for_resume()
+        resumed_from = start or None
+        self.last_saved_step = start
+        if self.world_size > 1:
+            ddp_kw = {"device_ids": [self.device.index]} if self.device.type == "cuda" else {}
+            model = torch.nn.parallel.DistributedDataParallel(model, **ddp_kw)
+        self.model = model
+        model.train()
+
+        if self.is_main:
+            with atomic_path(self.out_dir / "config.yaml") as tmp:
+                import yaml
+
+                tmp.write_text(yaml.safe_dump({**_jsonable(cfg.to_dict()), "data_root": str(self.data_root)},
+                                              sort_keys=False))
+        log_file, log = self._open_log(start) if self.is_main else (None, None)
+
+        seg = self.train_set.segment_samples
+        lengths = [self.train_set.num_samples(i) for i in range(len(self.train_set))]
+        sampler = _StepBatches(start + 1, cfg.max_steps, lengths=lengths, batch_size=cfg.batch_size,
+                               segment=seg, seed=cfg.seed, world_size=self.world_size, rank=self.rank)
+        loader = torch.utils.data.DataLoader(_Crops(self.train_set), batch_sampler=sampler,
+                                             num_workers=cfg.num_workers,
+                                             pin_memory=self.device.type == "cuda",
+                                             # its own generator: iterating must not draw from the
+                                             # global RNG, or a resumed run's dropout masks shift
+                                             generator=torch.Generator().manual_seed(cfg.seed))
+        every_ckpt = cfg.checkpoint_every or cfg.valid_every or cfg.max_steps
+        steps_per_epoch = len(lengths) / (cfg.batch_size * self.world_size)
+        budget_s = None if cfg.max_minutes is None else 60.0 * cfg.max_minutes
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.max_steps, initial=start, desc=f"train {self.out_dir.name}", unit="step",
+                   disable=not self._show_progress(), dynamic_ncols=True)
+        step, stopped = start, "max_steps"
+        t_call = time.monotonic()
+        try:
+            for step, (mix, tgt) in enumerate(loader, start=start + 1):
+                t_step = time.monotonic()
+                mix = mix.to(self.device, non_blocking=True)
+                tgt = tgt.to(self.device, non_blocking=True)
+                lr = lr_at(step, cfg)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr
+                with torch.autocast(self.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    est = model(mix)
+                track_losses = self.loss_fn.track_losses(est, tgt)  # float32, outside autocast
+                w = torch.tensor(self.loss_fn.track_weights, device=track_losses.device)
+                loss = (w * track_losses).sum()
+                reduced = torch.cat([loss.detach().reshape(1), track_losses.detach()])
+                if self.world_size > 1:
+                    dist.all_reduce(reduced)
+                    reduced /= self.world_size
+                loss_value = float(reduced[0])
+                if not math.isfinite(loss_value):
+                    self._raise_non_finite("loss", loss_value, step)
+                self.optimizer.zero_grad(set_to_none=True)
+                if self.scaler is not None:
+                    self.scaler.scale(loss).backward()
+                    self.scaler.unscale_(self.optimizer)
+                else:
+                    loss.backward()
+                grad_norm = self._clip(model)
+                if self.scaler is not None:  # fp16: the scaler skips steps with inf gradients by design
+                    self.scaler.step(self.optimizer)
+                    self.scaler.update()
+                else:
+                    if not math.isfinite(grad_norm):
+                        self._raise_non_finite("gradient norm", grad_norm, step)
+                    self.optimizer.step()
+                self.train_seconds += time.monotonic() - t_step
+
+                row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "loss": loss_value,
+                       **{f"loss_{t}": float(v) for t, v in zip(TRACKS, reduced[1:])},
+                       "lr": lr, "grad_norm": grad_norm, "seconds": round(self.train_seconds, 3)}
+                out_of_time = budget_s is not None and time.monotonic() - t_call >= budget_s
+                stop = self._agree_to_stop(out_of_time or self._stop_requested)
+                final = stop or step >= cfg.max_steps
+                if cfg.valid_every and (step % cfg.valid_every == 0 or final):
+                    row.update(self._validate_and_keep_best(step))
+                if self.is_main:  # the log row first: a checkpoint at step k implies rows 1..k on disk
+                    log.writerow(row)
+                    log_file.flush()
+                if step % every_ckpt == 0 or final:
+                    self._save_last(step)
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_value:.3g}", **({"sdri": f"{row['valid_sdri']:.2f}"}
+                                                             if "valid_sdri" in row else {}))
+                if stop:
+                    stopped = "interrupted" if self._stop_requested else "max_minutes"
+                    break
+        finally:
+            bar.close()
+            if log_file is not None:
+                log_file.close()
+        if step == start:
+            self._print(f"nothing to do: {self.out_dir} is already at step {start} (max_steps {cfg.max_steps})")
+        if step > self.last_saved_step:  # only when the loop ended early in an unusual way
+            self._save_last(step)
+        if not cfg.valid_every and self.is_main:  # no validation: the last weights are the result
+            save_weights(model, self.out_dir / BEST, step=step, valid=None,
+                         config=_jsonable(cfg.to_dict()), data_root=str(self.data_root))
+            self.best = {"valid_sdri": None, "step": step}
+        wall = time.monotonic() - t_start
+        result = {
+            "best_checkpoint": str(self.out_dir / BEST) if (self.out_dir / BEST).exists() else None,
+            "last_checkpoint": str(self.out_dir / LAST),
+            "last_step": step,
+            "best_step": self.best.get("step"),
+            "best_valid_sdri": _finite_or_none(self.best.get("valid_sdri")),
+            "log": str(self.out_dir / LOG),
+            "wall_seconds": round(wall, 3),
+            "stopped": stopped,
+            "resumed_from": resumed_from,
+            "device": str(self.device),
+            "world_size": self.world_size,
+        }
+        if self.is_main:
+            with atomic_path(self.out_dir / "summary.json") as tmp:
+                tmp.write_text(json.dumps(_jsonable(result), indent=2) + "\n")
+            self._print(f"trained to step {step} ({stopped}) in {wall:.1f} s; "
+                        f"best dev SDRi {_fmt(self.best.get('valid_sdri'))} dB at step {self.best.get('step')}")
+        return result
+
+    def _clip(self, model) -> float:
+        params = [p for p in model.parameters() if p.grad is not None]
+        if self.config.grad_clip:
+            norm = torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip)
+        else:
+            norm = torch.linalg.vector_norm(torch.stack([p.grad.detach().norm() for p in params])) \
+                if params else torch.tensor(0.0)
+        return float(norm)
+
+    def _agree_to_stop(self, local_stop: bool) -> bool:
+        if self.world_size == 1:
+            return local_stop
+        flag = torch.tensor([float(local_stop)], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
+
+    def _validate_and_keep_best(self, step: int) -> dict:
+        """Rank 0 validates and writes ``best.pt`` when the dev SDRi improved; others wait."""
+        scores = {}
+        if self.is_main:
+            scores = self.validate()
+            if scores["valid_sdri"] > self.best["valid_sdri"]:
+                self.best = {"valid_sdri": scores["valid_sdri"], "step": step}
+                save_weights(self.model, self.out_dir / BEST, step=step, valid=scores,
+                             config=_jsonable(self.config.to_dict()), data_root=str(self.data_root))
+        if self.world_size > 1:  # every rank keeps the same record of the best score
+            box = [self.best]
+            dist.broadcast_object_list(box, src=0)
+            self.best = box[0]
+        self._barrier()
+        return scores
+
+    def _raise_non_finite(self, what: str, value: float, step: int):
+        last = self.out_dir / LAST
+        kept = (f"the last good checkpoint {last} (step {self.last_saved_step}) is kept"
+                if self.last_saved_step else "no checkpoint had been written yet")
+        raise NonFiniteLossError(
+            f"non-finite {what} ({value}) at step {step}: training stopped, {kept}. "
+            f"Try a lower lr, grad_clip, or amp='off'; check the data for silent or clipped files."
+        )
+
+
+def _finite_or_none(v):
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _fmt(v) -> str:
+    return "n/a" if v is None or not math.isfinite(v) else f"{v:.2f}"
+
+
+def train(model, data_root, config: TrainConfig | dict | None = None, **overrides) -> dict:
+    """Shortcut: ``Trainer(model, data_root, config with overrides).fit()``."""
+    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(dict(config or {}))
+    cfg = dataclasses.replace(cfg, **overrides)
+    return Trainer(model, data_root, cfg).fit()

@@ -1,0 +1,284 @@
+"""mtass_lite.train: data order, resume after a kill, NaN stop, time budget, Ctrl-C, DDP on CPU."""
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from _tiny_helpers import NaNAt, TinySeparator, make_tiny_dataset
+from mtass_lite.train import (NonFiniteLossError, ResumeError, TrainConfig, Trainer, batch_plan,
+                              load_checkpoint, load_config, lr_at, save_checkpoint)
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_tiny_dataset(tmp_path_factory.mktemp("tiny"))
+
+
+def small_config(out_dir, **kw):
+    base = dict(segment=0.25, batch_size=2, max_steps=12, valid_every=4, valid_items=1, checkpoint_every=2,
+                loss="snr", lr=3e-3, seed=3, out_dir=str(out_dir), progress=False)
+    return TrainConfig(**{**base, **kw})
+
+
+def _env():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), str(REPO)]))
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+# A training run in its own process; `delay` slows each training step (no effect on the numbers)
+# so the test has time to kill or interrupt it.
+SCRIPT = textwrap.dedent("""
+    import json, sys, time, torch
+    from _tiny_helpers import TinySeparator
+    from mtass_lite.train import TrainConfig, Trainer
+
+    data, cfg, delay = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
+
+    class Slow(TinySeparator):
+        def forward(self, x):
+            if self.training:
+                time.sleep(delay)
+            return super().forward(x)
+
+    torch.manual_seed(cfg["seed"])
+    result = Trainer(Slow(), data, TrainConfig(**cfg)).fit()
+    print("RESULT", json.dumps(result))
+""")
+
+
+def run_script(tmp_path, data, cfg, delay=0.0, wait=True):
+    script = tmp_path / "train_script.py"
+    script.write_text(SCRIPT)
+    cmd = [sys.executable, str(script), str(data), json.dumps(cfg.to_dict()), str(delay)]
+    p = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if wait:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        return json.loads(out.split("RESULT", 1)[1])
+    return p
+
+
+def wait_for_checkpoint(p, path, min_step, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if path.exists() and torch.load(path, weights_only=True)["step"] >= min_step:
+            return
+        if p.poll() is not None:
+            raise AssertionError(f"training ended before step {min_step}: {p.stderr.read()}")
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint appeared")
+
+
+def log_losses(path):
+    with open(path, newline="") as f:
+        return [(int(r["step"]), r["loss"], r["valid_sdri"]) for r in csv.DictReader(f)]
+
+
+def test_batch_plan_is_a_pure_function_of_seed_and_step():
+    lengths = [16000, 8000, 20000, 4000, 16000]
+    a = batch_plan(7, lengths, batch_size=3, segment=4000, seed=1)
+    assert a == batch_plan(7, lengths, batch_size=3, segment=4000, seed=1)
+    assert a != batch_plan(7, lengths, batch_size=3, segment=4000, seed=2)
+    for i, off in a:
+        assert 0 <= off <= lengths[i] - 4000
+    # One epoch of the 5 items (steps 1..5 with batch 1) visits every item once.
+    assert sorted(batch_plan(s, lengths, 1, 4000, 0)[0][0] for s in range(1, 6)) == list(range(5))
+    # Ranks split the global batch of a step without overlap.
+    r0 = batch_plan(3, lengths, 2, 4000, 0, world_size=2, rank=0)
+    r1 = batch_plan(3, lengths, 2, 4000, 0, world_size=2, rank=1)
+    assert len(r0) == len(r1) == 2 and sorted(r0 + r1) == sorted(batch_plan(3, lengths, 4, 4000, 0))
+
+
+def test_lr_schedules():
+    cfg = TrainConfig(lr=1.0, lr_schedule="cosine", warmup_steps=10, max_steps=110)
+    assert lr_at(5, cfg) == pytest.approx(0.5)
+    assert lr_at(10, cfg) == pytest.approx(1.0)
+    assert lr_at(60, cfg) == pytest.approx(0.5)
+    assert lr_at(110, cfg) == pytest.approx(0.0, abs=1e-12)
+    step = TrainConfig(lr=1.0, lr_schedule="step", lr_decay_every=10, lr_decay_factor=0.5)
+    assert [lr_at(s, step) for s in (1, 10, 11, 21)] == [1.0, 1.0, 0.5, 0.25]
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, data):
+    cfg = small_config(tmp_path / "killed")
+    # Reference: one uninterrupted run (in this process).
+    torch.manual_seed(cfg.seed)
+    ref_cfg = small_config(tmp_path / "reference")
+    ref = Trainer(TinySeparator(), data, ref_cfg).fit()
+    assert ref["last_step"] == 12 and ref["resumed_from"] is None
+
+    p = run_script(tmp_path, data, cfg, delay=0.2, wait=False)
+    wait_for_checkpoint(p, tmp_path / "killed" / "last.pt", min_step=4)
+    p.send_signal(signal.SIGKILL)
+    p.communicate()
+    assert p.returncode == -signal.SIGKILL
+    killed_at = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)["step"]
+    assert 4 <= killed_at < 12
+
+    res = run_script(tmp_path, data, cfg)
+    assert res["resumed_from"] == killed_at and res["last_step"] == 12
+    _, a = load_checkpoint(tmp_path / "killed" / "last.pt", model=TinySeparator())
+    _, b = load_checkpoint(tmp_path / "reference" / "last.pt", model=TinySeparator())
+    assert a["model"].keys() == b["model"].keys()
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    for group_a, group_b in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+        assert all(torch.equal(group_a[k], group_b[k]) for k in group_a)
+    # The log of the resumed run has each step once, with the uninterrupted run's losses.
+    assert log_losses(tmp_path / "killed" / "log.csv") == log_losses(tmp_path / "reference" / "log.csv")
+    assert a["best"] == b["best"]
+
+
+def test_resume_refuses_other_settings(tmp_path, data):
+    cfg = small_config(tmp_path / "run", max_steps=2, valid_every=0)
+    Trainer(TinySeparator(), data, cfg).fit()
+    with pytest.raises(ResumeError, match="lr"):
+        Trainer(TinySeparator(), data, small_config(tmp_path / "run", max_steps=4, valid_every=0, lr=1e-2)).fit()
+    # More steps with the same settings continue the run.
+    res = Trainer(TinySeparator(), data, small_config(tmp_path / "run", max_steps=4, valid_every=0)).fit()
+    assert res["resumed_from"] == 2 and res["last_step"] == 4
+    # resume=False starts over.
+    res = Trainer(TinySeparator(), data, small_config(tmp_path / "run", max_steps=1, valid_every=0),
+                  resume=False).fit()
+    assert res["resumed_from"] is None and res["last_step"] == 1
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path, data):
+    cfg = small_config(tmp_path / "nan", valid_every=0, checkpoint_every=2)
+    torch.manual_seed(0)
+    with pytest.raises(NonFiniteLossError, match=r"at step 7\b") as err:
+        Trainer(NaNAt(nan_at=7), data, cfg).fit()
+    assert "step 6" in str(err.value) and "last.pt" in str(err.value)
+    model, ckpt = load_checkpoint(tmp_path / "nan" / "last.pt", model=TinySeparator())
+    assert ckpt["step"] == 6
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_checkpoint_write_is_atomic(tmp_path):
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"step": 1, "w": torch.ones(3)})
+
+    class Exploding:
+        def __reduce__(self):
+            raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError, match="mid-write"):
+        save_checkpoint(path, {"step": 2, "w": torch.zeros(100_000), "x": Exploding()})
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt["step"] == 1 and torch.equal(ckpt["w"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary left behind
+
+
+def test_time_budget_stops_and_saves(tmp_path, data):
+    torch.manual_seed(0)
+    res = Trainer(TinySeparator(), data, small_config(tmp_path / "budget", max_steps=10_000,
+                                                      max_minutes=0.02)).fit()
+    assert res["stopped"] == "max_minutes" and 0 < res["last_step"] < 10_000
+    assert torch.load(res["last_checkpoint"], weights_only=True)["step"] == res["last_step"]
+    assert res["best_checkpoint"] and Path(res["best_checkpoint"]).exists()
+    assert res["best_valid_sdri"] is not None
+
+
+def test_registry_style_checkpoint_rebuilds_the_model(tmp_path, data):
+    """A model tagged like build_model's (here a module:Class spec) is rebuilt without an instance."""
+    cfg = small_config(tmp_path / "spec", max_steps=2, valid_every=2, model_overrides={"channels": 4})
+    res = Trainer("_tiny_helpers:TinySeparator", data, cfg).fit()
+    model, ckpt = load_checkpoint(res["best_checkpoint"])
+    assert isinstance(model, TinySeparator) and model.conv1.out_channels == 4
+    assert ckpt["model_name"] == "_tiny_helpers:TinySeparator" and ckpt["model_config"] == {"channels": 4}
+    assert not model.training
+
+
+def test_ctrl_c_stops_after_the_step_and_saves(tmp_path, data):
+    cfg = small_config(tmp_path / "int", max_steps=200, checkpoint_every=50, valid_every=50)
+    p = run_script(tmp_path, data, cfg, delay=0.2, wait=False)
+    log = tmp_path / "int" / "log.csv"
+    t0 = time.time()
+    while not (log.exists() and len(log.read_text().splitlines()) >= 3):  # header + 2 steps
+        assert p.poll() is None and time.time() - t0 < 120
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    res = json.loads(out.split("RESULT", 1)[1])
+    assert res["stopped"] == "interrupted" and res["last_step"] < 200
+    assert torch.load(tmp_path / "int" / "last.pt", weights_only=True)["step"] == res["last_step"]
+
+
+def test_presets_load_and_share_the_base():
+    for model in ("gcrn", "conv_tasnet", "demucs", "d3net", "complex_mtassnet"):
+        fast, full = load_config(model, "fast"), load_config(model, "full")
+        assert fast.model == full.model == model
+        assert fast.size == "lite" and full.size == "paper"
+        assert fast.max_minutes is not None and fast.max_steps < full.max_steps
+    cm = load_config("complex_mtassnet", "full")
+    assert cm.loss == "mtass" and cm.lr == 1e-3 and cm.batch_size == 10  # PAPER_FACTS, released code
+    assert load_config("complex_mtassnet", "fast", max_steps=7).max_steps == 7
+    # PyYAML reads `lr: 3e-4` as a string; numbers are coerced by the field's type.
+    assert TrainConfig(lr="3e-4", max_steps="1e5").lr == 3e-4 and TrainConfig(max_steps="1e5").max_steps == 100_000
+    with pytest.raises(ValueError, match="max_steps must be a number"):
+        TrainConfig(max_steps="many")
+    with pytest.raises(ValueError, match="unknown training settings"):
+        TrainConfig.from_dict({"bogus": 1})
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+DDP_SCRIPT = textwrap.dedent("""
+    import json, os, sys, torch
+    from _tiny_helpers import TinySeparator
+    from mtass_lite.train import TrainConfig, Trainer
+
+    data, cfg = sys.argv[1], json.loads(sys.argv[2])
+    torch.manual_seed(cfg["seed"])
+    trainer = Trainer(TinySeparator(), data, TrainConfig(**cfg))
+    result = trainer.fit()
+    rank = int(os.environ["RANK"])
+    torch.save(trainer.model.module.state_dict() if hasattr(trainer.model, "module") else trainer.model.state_dict(),
+               os.path.join(cfg["out_dir"], f"rank{rank}.pt"))
+    with open(os.path.join(cfg["out_dir"], f"rank{rank}.json"), "w") as f:
+        json.dump(result, f)
+""")
+
+
+def test_torchrun_two_cpu_processes_keep_identical_weights(tmp_path, data):
+    cfg = small_config(tmp_path / "ddp", max_steps=2, valid_every=2, checkpoint_every=1)
+    script = tmp_path / "ddp_script.py"
+    script.write_text(DDP_SCRIPT)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
+           "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
+           str(script), str(data), json.dumps(cfg.to_dict())]
+    env = _env()
+    env["OMP_NUM_THREADS"] = "1"
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    a = torch.load(tmp_path / "ddp" / "rank0.pt", weights_only=True)
+    b = torch.load(tmp_path / "ddp" / "rank1.pt", weights_only=True)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    torch.manual_seed(cfg.seed)
+    init = TinySeparator().state_dict()
+    assert any(not torch.equal(a[k], init[k]) for k in a)  # training changed the weights
+    results = [json.loads((tmp_path / "ddp" / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert all(r["world_size"] == 2 and r["last_step"] == 2 for r in results)
+    assert results[0]["best_step"] == results[1]["best_step"] == 2
+    ckpt = torch.load(tmp_path / "ddp" / "last.pt", weights_only=True)
+    assert ckpt["world_size"] == 2 and len(ckpt["rng"]) == 2 and ckpt["step"] == 2
+    assert len(log_losses(tmp_path / "ddp" / "log.csv")) == 2  # rank 0 alone writes the log
