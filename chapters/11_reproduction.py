@@ -19,7 +19,7 @@
 #
 # In fast mode this chapter re-runs a *smoke* reproduction (two models, seconds of training) to show
 # the mechanics, then renders the committed CPU results from `results/reproduction_cpu.json`. Those
-# were produced by `python -m mtass_lite reproduce --mode cpu` (about 1.5 h on two cores).
+# were produced by `python -m mtass_lite reproduce --mode cpu` (6 CPU-minutes of training per model, about half an hour in all on two cores).
 
 # %% tags=["parameters"]
 import os
@@ -111,7 +111,7 @@ if have_cpu:
 #   music holds at this scale. Where confidence intervals overlap, the data cannot rank the models.
 #
 # ## Exercises
-# 1. Rerun `python -m mtass_lite reproduce --mode cpu --cpu-minutes 30 --runs runs/cpu30`. Which
+# 1. Rerun `python -m mtass_lite reproduce --mode cpu --cpu-minutes 12 --runs runs/cpu12`. Which
 #    model gains most from the doubled budget?
 # 2. Train with SI-SDR loss instead of SNR (`--config` with `loss: si_sdr`) and compare SDRi with
 #    SI-SDRi. What happens to the scale (chapter 03)?

@@ -224,6 +224,8 @@ def main(argv=None) -> list[dict]:
     out = write_json(args.out or results_dir() / "profile.json", {
         "models": [r for r in rows if "error" not in r],
         "errors": [r for r in rows if "error" in r],
+        # RTF depends on what else runs: record the 1-minute load average at the end of the run
+        "load_average_1min": round(__import__("os").getloadavg()[0], 2),
         "note": "macs_per_second: FlopCounterMode MACs (FLOPs/2) of a batch-1 forward on macs_seconds of "
                 "audio, LSTMs counted analytically; rtf: median CPU forward time / audio time "
                 "(rtf_seconds of audio, rtf_repeats passes, torch_threads threads).",

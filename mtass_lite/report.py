@@ -49,7 +49,9 @@ def profile_markdown() -> str | None:
     prof = read_json(p)
     rows_in = prof["models"] if isinstance(prof, dict) and "models" in prof else prof
     paper = paper_table()
-    rows = ["| Model | size | Params (ours) | Params (paper) | GMAC/s (ours) | GMAC/s (paper) | CPU RTF |",
+    load = prof.get("load_average_1min") if isinstance(prof, dict) else None
+    rows = ([f"CPU RTF = forward time / audio time on 2 cores (load average {load} while measured).", ""]
+            if load is not None else []) + ["| Model | size | Params (ours) | Params (paper) | GMAC/s (ours) | GMAC/s (paper) | CPU RTF |",
             "|---|---|---|---|---|---|---|"]
     for r in rows_in:
         pp = paper.get(r["model"], {})

@@ -39,7 +39,7 @@ class ReproPlan:
 
 
 PLANS = {
-    "cpu": ReproPlan("lite", "fast", cpu_minutes=12.0, chunk_steps=100, eval_items=None),
+    "cpu": ReproPlan("lite", "fast", cpu_minutes=6.0, chunk_steps=100, eval_items=None),
     "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None),
     "smoke": ReproPlan("lite", "fast", cpu_minutes=0.25, chunk_steps=5, eval_items=5,
                        overrides={"valid_every": 5, "valid_items": 2}),
@@ -250,7 +250,7 @@ def main(argv=None) -> int:
                                             "write results/reproduction_<mode>.json and figures/sdri_<mode>.png. "
                                             "Rerun to resume: finished models are skipped.")
     p.add_argument("--mode", choices=sorted(PLANS), default="cpu",
-                   help="cpu: lite models, MTASS-tiny, equal CPU-time budget (about 1.5 h on 2 cores); "
+                   help="cpu: lite models, MTASS-tiny, equal CPU-time budget (6 CPU-minutes of training per model: about 20-30 minutes in all on an idle 2-core machine); "
                         "full: paper models on the real data (GPU); smoke: a 1-minute check of the mechanics")
     p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
     p.add_argument("--data", help="dataset root (default: MTASS-tiny, or $MTASS_DATA_ROOT/mtass in full mode)")
