@@ -48,6 +48,8 @@ def si_sdr(estimate, reference, zero_mean: bool = True, eps: float = EPS):
     """Scale-invariant SDR in dB over the last axis: ``[..., T], [..., T] -> [...]``.
 
     ``s_target = <ŝ, s> s / ||s||^2``; ``SI-SDR = 10 log10(||s_target||^2 / ||ŝ - s_target||^2)``.
+    SI-SDR is undefined for an all-zero estimate (0 / 0); ``eps`` makes it 0 dB there, so a silent
+    "separator" scores SI-SDRi = −SI-SDR(mixture), which is positive on MTASS-style data (chapter 05).
     """
     is_np, (est, ref) = _to_torch(estimate, reference)
     if zero_mean:
