@@ -404,7 +404,7 @@ class Trainer:
 
     def _print(self, msg: str) -> None:
         if self.is_main:
-            print(msg, file=sys.stderr, flush=True)
+            print(msg, flush=True)  # a status line, not an error: stdout (notebooks keep stderr clean)
 
     def _show_progress(self) -> bool:
         if self.config.progress is not None:
