@@ -124,7 +124,8 @@ for name, m in models.items():
     for it, (_, row) in zip(res["items"], meta.iterrows()):
         rows.append({"model": name, "id": it["id"], "snr_music": float(row.snr_music),
                      "snr_noise": float(row.snr_noise), **{f"sdri_{t}": it["sdri"][t] for t in TRACKS}})
-write_json("ch12_error_analysis", {"split": "test", "metric": "sdri (plain SNR form)", "items": rows})
+path = write_json("ch12_error_analysis", {"split": "test", "metric": "sdri (plain SNR form)", "items": rows})
+print("wrote", path.name)
 
 # %%
 df = pd.DataFrame(read_json("ch12_error_analysis")["items"])
@@ -145,9 +146,11 @@ corr = pd.DataFrame({t: {s: cm[f"sdri_{t}"].corr(cm[s]) for s in ("snr_music", "
 corr
 
 # %% [markdown]
-# A louder music track (higher `snr_music` means *quieter* music relative to speech) leaves less
-# music to recover: music SDRi falls as `snr_music` rises, because the mixture already scores
-# well for it — the improvement metric rewards separating what was buried.
+# Read the signs: a higher `snr_music` means *quieter* music relative to the speech. The quieter a
+# track is in the mixture, the worse the mixture is as its estimate, and the more an estimate can
+# gain: SDRi rewards digging out buried tracks, and a track that was already loud leaves less to
+# improve. Compare the absolute SDR (`evaluate_model` reports `sdr` too) before concluding that a
+# model "handles" some condition better.
 #
 # ## 4. The worst mixtures
 
@@ -155,7 +158,7 @@ corr
 cm = cm.assign(avg=cm[[f"sdri_{t}" for t in TRACKS]].mean(axis=1))
 worst = cm.nsmallest(3, "avg")
 worst_meta = meta.set_index("id").loc[worst.id, ["speech_id", "music_id", "noise_id", "snr_music", "snr_noise"]]
-worst_meta.assign(sdri_avg=worst.avg.round(2).values)
+worst_meta.assign(sdri_avg=worst.avg.values).round(2)
 
 # %%
 j = int(meta.index[meta.id == worst.id.iloc[0]][0])
@@ -169,6 +172,11 @@ display(HTML(players(j)))
 # `python -m mtass_lite separate my.wav --model complex_mtassnet` in a terminal.
 
 # %%
+import logging
+import sys
+
+# the library logs what it did to the input (downmix, resampling); show it as plain notes
+logging.basicConfig(stream=sys.stdout, format="note: %(message)s", force=True)
 with tempfile.TemporaryDirectory() as tmp:
     from mtass_lite.audio import resample
 
