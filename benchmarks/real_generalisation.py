@@ -78,6 +78,18 @@ def main(argv=None) -> int:
         out["models"][name] = row
         print(f"{name:17s} SDRi tiny " + " / ".join(f"{row['tiny']['sdri'][t]['mean']:5.2f}" for t in (*TRACKS, "avg"))
               + " | real " + " / ".join(f"{row['real']['sdri'][t]['mean']:5.2f}" for t in (*TRACKS, "avg")))
+    # the trivial separators (mtass_lite.baselines) on both sets: positive SDRi alone proves nothing
+    from mtass_lite.baselines import BASELINES
+
+    out["baselines"] = {}
+    for label, cls in BASELINES.items():
+        row = {}
+        for set_name, root in (("tiny", tiny), ("real", real_root)):
+            s = evaluate_model(cls(), root, "test", progress=False)["summary"]
+            row[set_name] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+        out["baselines"][label] = row
+        print(f"baseline {label:9s} SDRi avg tiny {row['tiny']['sdri']['avg']['mean']:5.2f} | "
+              f"real {row['real']['sdri']['avg']['mean']:5.2f}")
     path = write_json(a.out, out)
     print("wrote", path)
     return 0

@@ -27,9 +27,13 @@ import os
 MTASS_MODE = os.environ.get("MTASS_MODE", "fast")
 
 # %%
+import contextlib
+import io
+
 import pandas as pd
 
 from mtass_lite import REPO_ROOT, TRACKS, results_dir
+from mtass_lite.models import MODEL_NAMES
 from mtass_lite.reproduce import PLANS, plot_reproduction, reproduce
 from mtass_lite.results import paper_table, read_json
 
@@ -44,9 +48,10 @@ paper = paper_table()
 
 # %%
 mode = "smoke" if MTASS_MODE == "fast" else "full"
-smoke = reproduce(mode, models=("conv_tasnet", "complex_mtassnet") if mode == "smoke" else None,
-                  run_root=REPO_ROOT / "runs" / "chapters" / "11" if mode == "smoke" else None,
-                  log=lambda msg: None)
+with contextlib.redirect_stdout(io.StringIO()):  # the Trainer's per-chunk status lines
+    smoke = reproduce(mode, models=("conv_tasnet", "complex_mtassnet") if mode == "smoke" else MODEL_NAMES,
+                      run_root=REPO_ROOT / "runs" / "chapters" / "11" if mode == "smoke" else None,
+                      log=lambda msg: None)
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -107,6 +107,9 @@ def real_markdown() -> str | None:
         v = res["models"][m]
         rows.append(f"| {paper[m]['label']} | " + " | ".join(
             f"{v[k]['sdri'][t]['mean']:.2f}" for k in ("tiny", "real") for t in (*TRACKS, "avg")) + " |")
+    for label, v in res.get("baselines", {}).items():
+        rows.append(f"| _baseline: {label}_ | " + " | ".join(
+            f"{v[k]['sdri'][t]['mean']:.2f}" for k in ("tiny", "real") for t in (*TRACKS, "avg")) + " |")
     return "\n".join(rows)
 
 
