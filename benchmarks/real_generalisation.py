@@ -45,6 +45,23 @@ def realmini_pools(folder: Path) -> dict[str, list[Source]]:
     return make_pools(speech, music, noise)
 
 
+def build_real_test(realmini: Path, n_mixtures: int = 50, segment_seconds: float = 6.0) -> Path:
+    """Mix ``n_mixtures`` test mixtures from ``realmini/test`` with the MTASS recipe (cached, seed 0)."""
+    real_root = data_root() / "realmini_mix"
+    build_split(real_root, "test", realmini_pools(realmini / "test"), n_mixtures, seed=0,
+                segment_seconds=segment_seconds, workers=2, progress=False)
+    return real_root
+
+
+def score_on_both(model, tiny: Path, real_root: Path) -> dict:
+    """``{"tiny"|"real": {"sdri"|"si_sdri": {track|"avg": mean/ci95/...}}}`` on both test sets."""
+    row = {}
+    for label, root in (("tiny", tiny), ("real", real_root)):
+        s = evaluate_model(model, root, "test", progress=False)["summary"]
+        row[label] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+    return row
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--realmini", default=str(REPO_ROOT.parent / "shared" / "data" / "realmini"))
@@ -58,9 +75,7 @@ def main(argv=None) -> int:
     if not (realmini / "test").is_dir():
         print(f"realmini not found at {realmini}: nothing to measure (this benchmark is optional)")
         return 0
-    real_root = data_root() / "realmini_mix"
-    build_split(real_root, "test", realmini_pools(realmini / "test"), a.n_mixtures, seed=0,
-                segment_seconds=a.segment_seconds, workers=2, progress=False)
+    real_root = build_real_test(realmini, a.n_mixtures, a.segment_seconds)
     tiny = ensure_tiny(progress=False)
     out = {"real_test_set": {"source": str(realmini.name) + "/test", "n_mixtures": a.n_mixtures,
                              "segment_seconds": a.segment_seconds},
@@ -71,10 +86,7 @@ def main(argv=None) -> int:
             print(f"{name}: no checkpoint at {ckpt}, skipped")
             continue
         model, _ = load_checkpoint(ckpt)
-        row = {}
-        for label, root in (("tiny", tiny), ("real", real_root)):
-            s = evaluate_model(model, root, "test", progress=False)["summary"]
-            row[label] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+        row = score_on_both(model, tiny, real_root)
         out["models"][name] = row
         print(f"{name:17s} SDRi tiny " + " / ".join(f"{row['tiny']['sdri'][t]['mean']:5.2f}" for t in (*TRACKS, "avg"))
               + " | real " + " / ".join(f"{row['real']['sdri'][t]['mean']:5.2f}" for t in (*TRACKS, "avg")))
@@ -83,10 +95,7 @@ def main(argv=None) -> int:
 
     out["baselines"] = {}
     for label, cls in BASELINES.items():
-        row = {}
-        for set_name, root in (("tiny", tiny), ("real", real_root)):
-            s = evaluate_model(cls(), root, "test", progress=False)["summary"]
-            row[set_name] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+        row = score_on_both(cls(), tiny, real_root)
         out["baselines"][label] = row
         print(f"baseline {label:9s} SDRi avg tiny {row['tiny']['sdri']['avg']['mean']:5.2f} | "
               f"real {row['real']['sdri']['avg']['mean']:5.2f}")

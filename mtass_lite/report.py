@@ -71,9 +71,18 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
     if not p.exists():
         return None
     res, paper = read_json(p), paper_table()
+    plan = res.get("plan", {})
+    how = []
+    if plan.get("cpu_minutes"):
+        how.append(f"{plan['cpu_minutes']:g} CPU-min of training per model")
+    if plan.get("overrides", {}).get("augment", "none") != "none":
+        how.append(f"augmentation `{plan['overrides']['augment']}`")
+    threads = {v["training"].get("torch_threads") for v in res["models"].values()}
+    if len(threads) == 1 and None not in threads:  # wall-clock is not reported: it depends on machine load
+        how.append(f"{threads.pop()} torch thread(s) per process")
     rows = [f"Ours: {res['mode']} mode, {res['models'][next(iter(res['models']))]['size']} models on "
-            f"{res['data']}, {res['budget_note']}; SDRi mean ± 95 % CI over "
-            f"{next(iter(res['models'].values()))['n_items']} test mixtures (dB). Paper: paper-size models on MTASS.",
+            f"{res['data']}, {res['budget_note']}{' (' + ', '.join(how) + ')' if how else ''}; SDRi mean ± 95 % CI "
+            f"over {next(iter(res['models'].values()))['n_items']} test mixtures (dB). Paper: paper-size models on MTASS.",
             "", "| Model | Params | CPU-min | Steps | Speech | Music | Noise | Avg | SI-SDRi avg | Paper avg |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for m in MODEL_ORDER:
@@ -113,8 +122,51 @@ def real_markdown() -> str | None:
     return "\n".join(rows)
 
 
+def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "reproduction_cpu") -> str | None:
+    """Average SDRi per model in two CPU reproductions (an earlier, shorter one and the current one)."""
+    pa, pb = results_dir() / f"{before}.json", results_dir() / f"{after}.json"
+    if not (pa.exists() and pb.exists()):
+        return None
+    a, b, paper = read_json(pa), read_json(pb), paper_table()
+
+    def setting(r):
+        aug = r.get("plan", {}).get("overrides", {}).get("augment", "none")
+        return f"{r['plan']['cpu_minutes']:g} CPU-min, augment {aug}"
+
+    rows = [f"Average SDRi (dB) on the MTASS-tiny test set, `{before}.json` vs `{after}.json`:", "",
+            f"| Model | {setting(a)}: steps | avg SDRi | {setting(b)}: steps | avg SDRi | change |",
+            "|---|---|---|---|---|---|"]
+    for m in MODEL_ORDER:
+        if m in a["models"] and m in b["models"]:
+            va, vb = a["models"][m], b["models"][m]
+            da, db = va["sdri"]["avg"]["mean"], vb["sdri"]["avg"]["mean"]
+            rows.append(f"| {paper[m]['label']} | {va['training']['step']} | {da:.2f} | {vb['training']['step']} | "
+                        f"{db:.2f} | {db - da:+.2f} |")
+    return "\n".join(rows)
+
+
+def augment_markdown() -> str | None:
+    p = results_dir() / "real_gap_augment.json"
+    if not p.exists():
+        return None
+    res, paper = read_json(p), paper_table()
+    rows = [f"{paper[res['model']]['label']} lite, {res['steps']} training steps each (same seed, same data "
+            f"order), best dev checkpoint; SDRi / SI-SDRi averaged over the three tracks (dB):", "",
+            "| Augmentation | tiny SDRi | real SDRi | gap | tiny SI-SDRi | real SI-SDRi |", "|---|---|---|---|---|---|"]
+    for kind in ("none", "remix", "remix_eq"):
+        v = res["variants"].get(kind)
+        if v is None:
+            continue
+        t, r = v["tiny"], v["real"]
+        rows.append(f"| `{kind}` | {t['sdri']['avg']['mean']:.2f} | {r['sdri']['avg']['mean']:.2f} | "
+                    f"{r['sdri']['avg']['mean'] - t['sdri']['avg']['mean']:+.2f} | {t['si_sdri']['avg']['mean']:.2f} | "
+                    f"{r['si_sdri']['avg']['mean']:.2f} |")
+    return "\n".join(rows)
+
+
 SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "profile_table": profile_markdown,
-            "reproduction_table": reproduction_markdown, "real_table": real_markdown}
+            "reproduction_table": reproduction_markdown, "real_table": real_markdown,
+            "budget_table": budget_markdown, "augment_table": augment_markdown}
 
 
 def render_readme(text: str) -> str:

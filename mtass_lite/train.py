@@ -46,6 +46,7 @@ import torch.distributed as dist
 from . import TRACKS
 from .audio import atomic_path
 from .data.datasets import MTASSDataset, require_split
+from .data.augment import AUGMENTS, augment_batch
 from .losses import get_loss
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -83,6 +84,7 @@ class TrainConfig:
     grad_clip: float | None = 5.0  # max global gradient norm; None disables clipping
     loss: str = "mtass"  # see mtass_lite.losses.LOSS_NAMES
     track_weights: list = field(default_factory=lambda: [1.0, 1.0, 1.0])  # speech, music, noise
+    augment: str = "none"  # training-batch augmentation, see mtass_lite.data.augment.AUGMENTS
     max_steps: int = 1000
     max_minutes: float | None = None  # wall-clock budget of one fit() call
     valid_every: int = 100  # validate + keep the best checkpoint every N steps (0: never)
@@ -98,7 +100,7 @@ class TrainConfig:
     # Settings that must match for a run to resume from a checkpoint (others may change).
     RESUME_KEYS = ("model", "size", "model_overrides", "segment", "batch_size", "lr", "optimizer",
                    "weight_decay", "lr_schedule", "warmup_steps", "lr_decay_every", "lr_decay_factor",
-                   "grad_clip", "loss", "track_weights", "seed")
+                   "grad_clip", "loss", "track_weights", "augment", "seed")
 
     def __post_init__(self):
         # YAML 1.1 (PyYAML) reads `lr: 3e-4` as a string: coerce numbers by the field's declared type.
@@ -123,6 +125,8 @@ class TrainConfig:
             raise ValueError(f"lr_schedule must be constant, cosine or step, got {self.lr_schedule!r}")
         if self.optimizer not in ("adam", "adamw"):
             raise ValueError(f"optimizer must be adam or adamw, got {self.optimizer!r}")
+        if self.augment not in AUGMENTS:
+            raise ValueError(f"augment must be one of {AUGMENTS}, got {self.augment!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -174,6 +178,7 @@ def load_config(model: str | None = None, preset: str | None = None, config: str
     """A :class:`TrainConfig` from a model preset, then a user YAML file, then keyword overrides.
 
     Without a preset file for ``model`` (a custom ``module:Class`` model) ``_base.yaml`` is used.
+    An override of ``None`` is applied as such (``max_minutes=None``: no wall-clock cap).
     """
     d: dict = {}
     if preset is not None:
@@ -187,7 +192,7 @@ def load_config(model: str | None = None, preset: str | None = None, config: str
         d.update(read_yaml_config(config))
     if model is not None:
         d["model"] = model
-    d.update({k: v for k, v in overrides.items() if v is not None})
+    d.update(overrides)  # None is a value here: max_minutes=None lifts the preset's time cap
     return TrainConfig.from_dict(d)
 
 
@@ -467,7 +472,8 @@ class Trainer:
         if self.resume is False or not path.exists():
             return 0
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        want, have = self.config.resume_dict(), ckpt.get("resume_config", {})
+        # (checkpoints from before a setting existed were trained with its default)
+        want, have = self.config.resume_dict(), {"augment": "none", **ckpt.get("resume_config", {})}
         diff = {k: (have.get(k), want[k]) for k in want if have.get(k) != want[k]}
         if diff:
             lines = "\n".join(f"  {k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
@@ -631,6 +637,8 @@ class Trainer:
                 t_step = time.monotonic()
                 mix = mix.to(self.device, non_blocking=True)
                 tgt = tgt.to(self.device, non_blocking=True)
+                if cfg.augment != "none":
+                    mix, tgt = augment_batch(tgt, cfg.augment, cfg.seed, step, self.rank)
                 lr = lr_at(step, cfg)
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr

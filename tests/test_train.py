@@ -156,6 +156,30 @@ def test_resume_refuses_other_settings(tmp_path, data):
     assert res["resumed_from"] is None and res["last_step"] == 1
 
 
+def test_augmented_training_resumes_exactly_and_differs_from_plain(tmp_path, data):
+    def run(out, steps):
+        torch.manual_seed(3)
+        return Trainer(TinySeparator(), data, small_config(out, max_steps=steps, valid_every=0,
+                                                           augment="remix_eq")).fit()
+
+    run(tmp_path / "whole", 6)
+    run(tmp_path / "chunked", 3)
+    assert run(tmp_path / "chunked", 6)["resumed_from"] == 3
+    assert log_losses(tmp_path / "chunked" / "log.csv") == log_losses(tmp_path / "whole" / "log.csv")
+    torch.manual_seed(3)
+    Trainer(TinySeparator(), data, small_config(tmp_path / "plain", max_steps=6, valid_every=0)).fit()
+    assert log_losses(tmp_path / "plain" / "log.csv") != log_losses(tmp_path / "whole" / "log.csv")
+    with pytest.raises(ResumeError, match="augment"):
+        Trainer(TinySeparator(), data, small_config(tmp_path / "plain", max_steps=8, valid_every=0,
+                                                    augment="remix")).fit()
+    # a checkpoint written before `augment` existed was trained without augmentation and resumes
+    ckpt = torch.load(tmp_path / "plain" / "last.pt", weights_only=True)
+    del ckpt["resume_config"]["augment"]
+    save_checkpoint(tmp_path / "plain" / "last.pt", ckpt)
+    res = Trainer(TinySeparator(), data, small_config(tmp_path / "plain", max_steps=7, valid_every=0)).fit()
+    assert res["resumed_from"] == 6
+
+
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path, data):
     cfg = small_config(tmp_path / "nan", valid_every=0, checkpoint_every=2)
     torch.manual_seed(0)
@@ -227,6 +251,8 @@ def test_presets_load_and_share_the_base():
     cm = load_config("complex_mtassnet", "full")
     assert cm.loss == "mtass" and cm.lr == 1e-3 and cm.batch_size == 10  # PAPER_FACTS, released code
     assert load_config("complex_mtassnet", "fast", max_steps=7).max_steps == 7
+    assert load_config("complex_mtassnet", "fast").max_minutes == 10
+    assert load_config("complex_mtassnet", "fast", max_minutes=None).max_minutes is None  # lifts the cap
     # PyYAML reads `lr: 3e-4` as a string; numbers are coerced by the field's type.
     assert TrainConfig(lr="3e-4", max_steps="1e5").lr == 3e-4 and TrainConfig(max_steps="1e5").max_steps == 100_000
     with pytest.raises(ValueError, match="max_steps must be a number"):
