@@ -28,12 +28,8 @@ import os
 MTASS_MODE = os.environ.get("MTASS_MODE", "fast")
 
 # %%
-import contextlib
-import math
-import sys
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -41,10 +37,10 @@ from torch import nn
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, viz
-from mtass_lite.baselines import ScaledMixture, Silence
+from mtass_lite.baselines import ScaledMixture
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.evaluate import evaluate_model, summary_table, write_results
+from mtass_lite.evaluate import comparison_table, evaluate_model, evaluate_with_baselines, write_results
 from mtass_lite.models import build_model
 from mtass_lite.models.gcrn import GroupedLSTM
 from mtass_lite.profile import count_params, macs_per_second
@@ -172,33 +168,17 @@ print(f"2-layer LSTM, 1024 units: {count_params(plain):,} parameters; "
 # table's figure is reproduced only if each **transposed** convolution is charged once per *output*
 # position, as the popular counter `thop` does: `out_numel × C_in × kernel` instead of the true
 # `in_numel × C_out × kernel` (a stride-2 transposed conv writes every output from about half the
-# kernel taps, so `thop` overcounts it about 2×). We add that difference with a forward hook.
+# kernel taps, so `thop` overcounts it about 2×). `macs_per_second(model, convention="thop")` adds
+# that difference with a forward hook on every transposed convolution.
 
 # %%
-def macs_thop_convention(model: nn.Module, seconds: float = 1.0) -> float:
-    """MAC/s with transposed convolutions charged per output position (``thop``'s convention)."""
-    extra = [0]
-
-    def hook(m, inputs, out):
-        k = math.prod(m.kernel_size)
-        extra[0] += (out.numel() * m.in_channels - inputs[0].numel() * m.out_channels) * k // m.groups
-
-    hooks = [m.register_forward_hook(hook) for m in model.modules()
-             if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d))]
-    try:
-        return macs_per_second(model, seconds) + extra[0] / seconds
-    finally:
-        for h in hooks:
-            h.remove()
-
-
 paper = paper_table()
 torch.manual_seed(0)
 paper_gcrn = build_model("gcrn", "paper")
 cost = pd.DataFrame({
     "ours, paper size": {"params (M)": count_params(paper_gcrn) / 1e6,
                          "GMAC/s (true count)": macs_per_second(paper_gcrn) / 1e9,
-                         "GMAC/s (thop convention)": macs_thop_convention(paper_gcrn) / 1e9},
+                         "GMAC/s (thop convention)": macs_per_second(paper_gcrn, convention="thop") / 1e9},
     "MTASS table": {"params (M)": paper["gcrn"]["params_m"],
                     "GMAC/s (thop convention)": paper["gcrn"]["gmac_per_s"]},
     "ours, lite": {"params (M)": count_params(lite) / 1e6, "GMAC/s (true count)": macs_per_second(lite) / 1e9},
@@ -240,24 +220,13 @@ else:  # the paper-size model on the real data: the full preset (a GPU, hours)
 # relative to the notebook's folder, so that no machine-specific path is printed
 run_dir = Path(os.path.relpath(REPO_ROOT / "runs" / "chapters" / "06" / f"gcrn_{size}"))
 cfg = load_config("gcrn", preset, out_dir=str(run_dir), progress=False, **overrides)
-with contextlib.redirect_stderr(sys.stdout):  # the Trainer reports on stderr; show it as ordinary output
-    run = train("gcrn", root, cfg)
+run = train("gcrn", root, cfg)
 
 # %%
 log = pd.read_csv(run["log"])
-valid = log.dropna(subset=["valid_sdri"])
 dev_base = evaluate_model(ScaledMixture(), root, "dev", max_items=cfg.valid_items,
                           progress=False)["summary"]["sdri"]  # the dotted lines: same dev mixtures
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3))
-for t in TRACKS:
-    ax1.plot(log["step"], log[f"loss_{t}"].rolling(20, min_periods=1).mean(), label=t)
-ax1.set(xlabel="step", ylabel="−SNR (dB), 20-step mean", title="training loss per track")
-ax1.legend()
-for t, c in zip(TRACKS, ("C0", "C1", "C2")):
-    ax2.plot(valid["step"], valid[f"valid_sdri_{t}"], "o-", color=c, label=t)
-    ax2.axhline(dev_base[t]["mean"], color=c, ls=":", lw=1)
-ax2.set(xlabel="step", ylabel="SDRi (dB)", title="dev SDRi (dotted: mixture / 3)")
-ax2.legend()
+fig = viz.plot_training_log(log, dev_baseline=dev_base)  # loss per track (20-step mean), dev SDRi per track
 viz.savefig(fig, "06_gcrn_training")
 print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of training steps on this machine; "
       f"best dev SDRi {run['best_valid_sdri']:.2f} dB at step {run['best_step']}")
@@ -285,15 +254,14 @@ viz.savefig(fig, "06_gcrn_test0")
 # quieter than the other two together), so even estimates that separate nothing score a positive
 # SDRi: silence scores $-\mathrm{SDR}(\text{mixture})$, and a third of the mixture scores more. A
 # positive SDRi is therefore not evidence of separation; **beating "mixture / 3" is**
-# (`mtass_lite.baselines`). We score the model and both baselines on the whole test split, write
-# everything to `results/ch06_gcrn.json` and render the table from that file.
+# (`mtass_lite.baselines`). `evaluate_with_baselines` scores the model and both baselines on the
+# whole test split; we write everything to `results/ch06_gcrn.json`, and `comparison_table` renders
+# the table from that file.
 
 # %%
 max_items = None  # the whole test split (50 mixtures in MTASS-tiny)
-result = evaluate_model(trained, root, "test", max_items=max_items, progress=False)
-baselines = {name: evaluate_model(b, root, "test", max_items=max_items, progress=False)["summary"]
-             for name, b in {"mixture/3": ScaledMixture(), "silence": Silence()}.items()}
-result.update(mode=MTASS_MODE, baselines=baselines,
+result = evaluate_with_baselines(trained, root, "test", max_items=max_items)  # + result["baselines"]
+result.update(mode=MTASS_MODE,
               training={k: run[k] for k in ("last_step", "best_step", "best_valid_sdri", "stopped")}
               | {"train_seconds": float(log["seconds"].iloc[-1]), "config": cfg.to_dict()})
 result["data_root"] = root.name  # not a machine path
@@ -301,13 +269,7 @@ print("wrote", write_results(result, mtass_lite.results_dir() / "ch06_gcrn.json"
 
 # %%
 res = read_json("ch06_gcrn")
-ours = summary_table(res)
-table = pd.DataFrame({
-    "GCRN SDRi": ours["sdri"], "± 95 % CI": ours["sdri_ci95"], "GCRN SI-SDRi": ours["si_sdri"],
-    **{f"{name} SDRi": [summ["sdri"][r]["mean"] for r in ours.index] for name, summ in res["baselines"].items()},
-}).round(2)
-table["beats mixture/3"] = table["GCRN SDRi"] > table["mixture/3 SDRi"]
-table["paper SDRi (real data)"] = [paper["gcrn"]["sdri"]["average" if r == "avg" else r] for r in table.index]
+table = comparison_table(res, "GCRN", paper_sdri=paper["gcrn"]["sdri"])  # dB, rounded to 0.01
 print(f"GCRN {res['model']['size']}, {res['training']['last_step']} training steps, "
       f"{res['n_items']} MTASS-tiny test mixtures; dB")
 table

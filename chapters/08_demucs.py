@@ -27,12 +27,9 @@ import os
 MTASS_MODE = os.environ.get("MTASS_MODE", "fast")
 
 # %%
-import contextlib
 import math
-import sys
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -40,10 +37,10 @@ from torch import nn
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, viz
-from mtass_lite.baselines import ScaledMixture, Silence
+from mtass_lite.baselines import ScaledMixture
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.evaluate import evaluate_model, summary_table, write_results
+from mtass_lite.evaluate import comparison_table, evaluate_model, evaluate_with_baselines, write_results
 from mtass_lite.models import build_model, model_config
 from mtass_lite.profile import count_params, macs_per_second
 from mtass_lite.results import paper_table, read_json
@@ -171,26 +168,9 @@ print(f"std before {s:.4f}, after {rescaled.weight.std().item():.4f}, "
 # levels. **Transposed
 # convolutions** are charged per *output* position by the popular counter `thop`
 # (`out_numel × C_in × kernel`), 4× the true count at stride 4; that convention reproduces the
-# table's figure (and GCRN's, chapter 06). We add the difference with a forward hook.
+# table's figure (and GCRN's, chapter 06): `macs_per_second(model, convention="thop")`.
 
 # %%
-def macs_thop_convention(model: nn.Module, seconds: float = 1.0) -> float:
-    """MAC/s with transposed convolutions charged per output position (``thop``'s convention)."""
-    extra = [0]
-
-    def hook(m, inputs, out):
-        k = math.prod(m.kernel_size)
-        extra[0] += (out.numel() * m.in_channels - inputs[0].numel() * m.out_channels) * k // m.groups
-
-    hooks = [m.register_forward_hook(hook) for m in model.modules()
-             if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d))]
-    try:
-        return macs_per_second(model, seconds) + extra[0] / seconds
-    finally:
-        for h in hooks:
-            h.remove()
-
-
 paper = paper_table()
 torch.manual_seed(0)
 paper_demucs = build_model("demucs", "paper")
@@ -200,7 +180,7 @@ context3_extra = sum(c * 2 * c * (3 - 1) for c in widths)  # Conv1d(C, 2C): two 
 cost = pd.DataFrame({
     "ours, paper size (context=1)": {"params (M)": count_params(paper_demucs) / 1e6,
                                      "GMAC/s (true count)": macs_per_second(paper_demucs) / 1e9,
-                                     "GMAC/s (thop convention)": macs_thop_convention(paper_demucs) / 1e9},
+                                     "GMAC/s (thop convention)": macs_per_second(paper_demucs, convention="thop") / 1e9},
     "same with context=3 (v2 default)": {"params (M)": (count_params(paper_demucs) + context3_extra) / 1e6},
     "MTASS table": {"params (M)": paper["demucs"]["params_m"],
                     "GMAC/s (thop convention)": paper["demucs"]["gmac_per_s"]},
@@ -241,24 +221,13 @@ else:  # the paper-size model on the real data: the full preset (a GPU, hours)
 # relative to the notebook's folder, so that no machine-specific path is printed
 run_dir = Path(os.path.relpath(REPO_ROOT / "runs" / "chapters" / "08" / f"demucs_{size}"))
 cfg = load_config("demucs", preset, out_dir=str(run_dir), progress=False, **overrides)
-with contextlib.redirect_stderr(sys.stdout):  # the Trainer reports on stderr; show it as ordinary output
-    run = train("demucs", root, cfg)
+run = train("demucs", root, cfg)
 
 # %%
 log = pd.read_csv(run["log"])
-valid = log.dropna(subset=["valid_sdri"])
 dev_base = evaluate_model(ScaledMixture(), root, "dev", max_items=cfg.valid_items,
                           progress=False)["summary"]["sdri"]  # the dotted lines: same dev mixtures
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3))
-for t in TRACKS:
-    ax1.plot(log["step"], log[f"loss_{t}"].rolling(20, min_periods=1).mean(), label=t)
-ax1.set(xlabel="step", ylabel="−SNR (dB), 20-step mean", title="training loss per track")
-ax1.legend()
-for t, c in zip(TRACKS, ("C0", "C1", "C2")):
-    ax2.plot(valid["step"], valid[f"valid_sdri_{t}"], "o-", color=c, label=t)
-    ax2.axhline(dev_base[t]["mean"], color=c, ls=":", lw=1)
-ax2.set(xlabel="step", ylabel="SDRi (dB)", title="dev SDRi (dotted: mixture / 3)")
-ax2.legend()
+fig = viz.plot_training_log(log, dev_baseline=dev_base)  # loss per track (20-step mean), dev SDRi per track
 viz.savefig(fig, "08_demucs_training")
 print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of training steps on this machine; "
       f"best dev SDRi {run['best_valid_sdri']:.2f} dB at step {run['best_step']}")
@@ -290,10 +259,8 @@ viz.savefig(fig, "08_demucs_test0")
 
 # %%
 max_items = None  # the whole test split (50 mixtures in MTASS-tiny)
-result = evaluate_model(trained, root, "test", max_items=max_items, progress=False)
-baselines = {name: evaluate_model(b, root, "test", max_items=max_items, progress=False)["summary"]
-             for name, b in {"mixture/3": ScaledMixture(), "silence": Silence()}.items()}
-result.update(mode=MTASS_MODE, baselines=baselines,
+result = evaluate_with_baselines(trained, root, "test", max_items=max_items)  # + result["baselines"]
+result.update(mode=MTASS_MODE,
               training={k: run[k] for k in ("last_step", "best_step", "best_valid_sdri", "stopped")}
               | {"train_seconds": float(log["seconds"].iloc[-1]), "config": cfg.to_dict()})
 result["data_root"] = root.name  # not a machine path
@@ -301,13 +268,7 @@ print("wrote", write_results(result, mtass_lite.results_dir() / "ch08_demucs.jso
 
 # %%
 res = read_json("ch08_demucs")
-ours = summary_table(res)
-table = pd.DataFrame({
-    "Demucs SDRi": ours["sdri"], "± 95 % CI": ours["sdri_ci95"], "Demucs SI-SDRi": ours["si_sdri"],
-    **{f"{name} SDRi": [summ["sdri"][r]["mean"] for r in ours.index] for name, summ in res["baselines"].items()},
-}).round(2)
-table["beats mixture/3"] = table["Demucs SDRi"] > table["mixture/3 SDRi"]
-table["paper SDRi (real data)"] = [paper["demucs"]["sdri"]["average" if r == "avg" else r] for r in table.index]
+table = comparison_table(res, "Demucs", paper_sdri=paper["demucs"]["sdri"])  # dB, rounded to 0.01
 print(f"Demucs {res['model']['size']}, {res['training']['last_step']} training steps, "
       f"{res['n_items']} MTASS-tiny test mixtures; dB")
 table

@@ -27,8 +27,6 @@ import os
 MTASS_MODE = os.environ.get("MTASS_MODE", "fast")
 
 # %%
-import contextlib
-import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -39,10 +37,10 @@ from torch import nn
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, viz
-from mtass_lite.baselines import ScaledMixture, Silence
+from mtass_lite.baselines import ScaledMixture
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.evaluate import evaluate_model, summary_table, write_results
+from mtass_lite.evaluate import comparison_table, evaluate_model, evaluate_with_baselines, write_results
 from mtass_lite.models import build_model
 from mtass_lite.models.d3net import RELEASED_FULL, RELEASED_LOW, D2Block
 from mtass_lite.profile import count_params, macs_per_second
@@ -246,24 +244,13 @@ else:  # the paper-size model on the real data: the full preset (a GPU, hours)
 # relative to the notebook's folder, so that no machine-specific path is printed
 run_dir = Path(os.path.relpath(REPO_ROOT / "runs" / "chapters" / "09" / f"d3net_{size}"))
 cfg = load_config("d3net", preset, out_dir=str(run_dir), progress=False, **overrides)
-with contextlib.redirect_stderr(sys.stdout):  # the Trainer reports on stderr; show it as ordinary output
-    run = train("d3net", root, cfg)
+run = train("d3net", root, cfg)
 
 # %%
 log = pd.read_csv(run["log"])
-valid = log.dropna(subset=["valid_sdri"])
 dev_base = evaluate_model(ScaledMixture(), root, "dev", max_items=cfg.valid_items,
                           progress=False)["summary"]["sdri"]  # the dotted lines: same dev mixtures
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3))
-for t in TRACKS:
-    ax1.plot(log["step"], log[f"loss_{t}"].rolling(20, min_periods=1).mean(), label=t)
-ax1.set(xlabel="step", ylabel="−SNR (dB), 20-step mean", title="training loss per track")
-ax1.legend()
-for t, c in zip(TRACKS, ("C0", "C1", "C2")):
-    ax2.plot(valid["step"], valid[f"valid_sdri_{t}"], "o-", color=c, label=t)
-    ax2.axhline(dev_base[t]["mean"], color=c, ls=":", lw=1)
-ax2.set(xlabel="step", ylabel="SDRi (dB)", title="dev SDRi (dotted: mixture / 3)")
-ax2.legend()
+fig = viz.plot_training_log(log, dev_baseline=dev_base)  # loss per track (20-step mean), dev SDRi per track
 viz.savefig(fig, "09_d3net_training")
 print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of training steps on this machine; "
       f"best dev SDRi {run['best_valid_sdri']:.2f} dB at step {run['best_step']}")
@@ -295,10 +282,8 @@ viz.savefig(fig, "09_d3net_test0")
 
 # %%
 max_items = None  # the whole test split (50 mixtures in MTASS-tiny)
-result = evaluate_model(trained, root, "test", max_items=max_items, progress=False)
-baselines = {name: evaluate_model(b, root, "test", max_items=max_items, progress=False)["summary"]
-             for name, b in {"mixture/3": ScaledMixture(), "silence": Silence()}.items()}
-result.update(mode=MTASS_MODE, baselines=baselines,
+result = evaluate_with_baselines(trained, root, "test", max_items=max_items)  # + result["baselines"]
+result.update(mode=MTASS_MODE,
               training={k: run[k] for k in ("last_step", "best_step", "best_valid_sdri", "stopped")}
               | {"train_seconds": float(log["seconds"].iloc[-1]), "config": cfg.to_dict()})
 result["data_root"] = root.name  # not a machine path
@@ -306,13 +291,7 @@ print("wrote", write_results(result, mtass_lite.results_dir() / "ch09_d3net.json
 
 # %%
 res = read_json("ch09_d3net")
-ours = summary_table(res)
-table = pd.DataFrame({
-    "D3Net SDRi": ours["sdri"], "± 95 % CI": ours["sdri_ci95"], "D3Net SI-SDRi": ours["si_sdri"],
-    **{f"{name} SDRi": [summ["sdri"][r]["mean"] for r in ours.index] for name, summ in res["baselines"].items()},
-}).round(2)
-table["beats mixture/3"] = table["D3Net SDRi"] > table["mixture/3 SDRi"]
-table["paper SDRi (real data)"] = [paper["d3net"]["sdri"]["average" if r == "avg" else r] for r in table.index]
+table = comparison_table(res, "D3Net", paper_sdri=paper["d3net"]["sdri"])  # dB, rounded to 0.01
 print(f"D3Net {res['model']['size']}, {res['training']['last_step']} training steps, "
       f"{res['n_items']} MTASS-tiny test mixtures; dB")
 table

@@ -17,6 +17,8 @@ Whole files are evaluated, any length, through the chunked :func:`mtass_lite.sep
 The summary gives, per metric and track, the mean over mixtures and the half-width of its 95 %
 confidence interval from the t distribution; ``avg`` first averages the three tracks of each mixture.
 The metrics themselves are introduced in chapter 03 (:mod:`mtass_lite.metrics`).
+:func:`evaluate_with_baselines` scores the trivial separators of :mod:`mtass_lite.baselines` on the same
+mixtures, and :func:`comparison_table` puts the model beside them and the paper (chapters 06-10).
 """
 from __future__ import annotations
 
@@ -169,6 +171,34 @@ def evaluate_model(
     }
 
 
+def baseline_summaries(data_root: str | os.PathLike, split: str = "test", max_items: int | None = None,
+                       progress: bool | None = False, **kwargs) -> dict[str, dict]:
+    """Summaries of the trivial separators of :data:`mtass_lite.baselines.BASELINES` on a split.
+
+    ``{label: summary}`` (``label`` as in ``BASELINES``: ``"mixture/3"``, ``"silence"``), each summary
+    as :func:`evaluate_model` returns it; the arguments are passed on to it. Why every model must beat
+    them: :mod:`mtass_lite.baselines` (chapter 03).
+    """
+    from .baselines import BASELINES
+
+    return {label: evaluate_model(cls(), data_root, split, max_items=max_items, progress=progress,
+                                  **kwargs)["summary"]
+            for label, cls in BASELINES.items()}
+
+
+def evaluate_with_baselines(model: torch.nn.Module, data_root: str | os.PathLike, split: str = "test",
+                            max_items: int | None = None, progress: bool | None = False, **kwargs) -> dict:
+    """:func:`evaluate_model` of ``model``, plus ``result["baselines"]`` from :func:`baseline_summaries`
+    on the same mixtures with the same settings (``kwargs``: ``extra``, ``chunk_seconds``, ``overlap``).
+
+    A positive plain-SNR SDRi is no evidence of separation (chapter 06, :mod:`mtass_lite.baselines`);
+    beating ``"mixture/3"`` is. :func:`comparison_table` renders the result.
+    """
+    result = evaluate_model(model, data_root, split, max_items=max_items, progress=progress, **kwargs)
+    result["baselines"] = baseline_summaries(data_root, split, max_items, progress, **kwargs)
+    return result
+
+
 def _json_safe(x):
     """NaN / Inf become null (JSON has no NaN), numpy scalars become Python numbers."""
     if isinstance(x, dict):
@@ -230,3 +260,32 @@ def summary_table(result: dict, metrics=("sdri", "si_sdri"), markdown: bool = Fa
             cells.append(cell)
         lines.append("| " + " | ".join([r] + cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def comparison_table(result: dict, label: str, paper_sdri: dict | None = None, beats: str = "mixture/3",
+                     digits: int | None = 2):
+    """The model's SDRi beside the trivial baselines' and the paper's, one row per track (and ``avg``).
+
+    ``result`` is a :func:`evaluate_with_baselines` result (or its JSON). Columns: ``<label> SDRi``,
+    ``± 95 % CI`` (its half-width), ``<label> SI-SDRi``, ``<baseline> SDRi`` for each entry of
+    ``result["baselines"]``, ``beats <beats>`` (the model's mean SDRi above that baseline's, compared
+    before rounding) and, with ``paper_sdri`` (``{track: dB}``, ``avg`` or ``average`` for the mean;
+    e.g. ``paper_table()[name]["sdri"]``), ``paper SDRi (real data)``. Values rounded to ``digits``
+    (``None``: not rounded). Built on :func:`summary_table`.
+    """
+    import pandas as pd
+
+    ours = summary_table(result, metrics=("sdri", "si_sdri"))
+    table = pd.DataFrame({f"{label} SDRi": ours["sdri"], "± 95 % CI": ours["sdri_ci95"],
+                          f"{label} SI-SDRi": ours["si_sdri"]})
+    for name, summary in result.get("baselines", {}).items():
+        table[f"{name} SDRi"] = summary_table({"summary": summary}, metrics=("sdri",))["sdri"]
+    if digits is not None:
+        table = table.round(digits)
+    if f"{beats} SDRi" in table:
+        base = summary_table({"summary": result["baselines"][beats]}, metrics=("sdri",))["sdri"]
+        table[f"beats {beats}"] = ours["sdri"] > base
+    if paper_sdri is not None:
+        table["paper SDRi (real data)"] = [paper_sdri.get(r, paper_sdri.get("average") if r == "avg" else None)
+                                           for r in table.index]
+    return table

@@ -17,10 +17,21 @@ What :func:`macs_per_second` counts. It runs one forward pass (batch 1, no grad)
   ``addmm`` and is counted). A forward hook on every ``nn.RNNBase`` module adds the analytic count
   ``gates * H * (I + H_out)`` per step, layer and direction (+ ``H * proj_size`` with a projection)
   whenever the counter saw nothing inside that module, so nothing is counted twice.
+
+Two conventions for transposed convolutions (``macs_per_second(..., convention=...)``, chapter 06):
+
+* ``"true"`` (default): what FlopCounterMode counts, ``in_numel * C_out * prod(kernel) / groups``:
+  every input position meets every kernel tap once.
+* ``"thop"``: ``out_numel * C_in * prod(kernel) / groups``, one full kernel per *output* position, as
+  the popular counter ``thop`` charges it. A stride-s transposed conv writes each output from about
+  1/s of the taps, so this overcounts it about s times; it is the convention that reproduces the MTASS
+  table's GCRN and Demucs costs (chapters 06 and 08). A forward hook on every ``nn.ConvTranspose*d``
+  adds the difference to the true count.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from contextlib import contextmanager
@@ -99,23 +110,50 @@ def _count_flops():
             h.remove()
 
 
-def macs_per_second(model: nn.Module, seconds: float = 1.0, sample_rate: int = SAMPLE_RATE) -> float:
+MAC_CONVENTIONS = ("true", "thop")
+_TRANSPOSED_CONVS = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+@contextmanager
+def _thop_transposed_conv_extra():
+    """Yields a callable returning the MACs that the ``thop`` convention adds to the true count of the
+    transposed convolutions run so far: ``(out_numel * C_in - in_numel * C_out) * prod(kernel) / groups``."""
+    extra = [0]
+
+    def hook(m, inputs, out):
+        if isinstance(m, _TRANSPOSED_CONVS):
+            k = math.prod(m.kernel_size)
+            extra[0] += (out.numel() * m.in_channels - inputs[0].numel() * m.out_channels) * k // m.groups
+
+    handle = nn.modules.module.register_module_forward_hook(hook)
+    try:
+        yield lambda: extra[0]
+    finally:
+        handle.remove()
+
+
+def macs_per_second(model: nn.Module, seconds: float = 1.0, sample_rate: int = SAMPLE_RATE,
+                    convention: str = "true") -> float:
     """MACs of one forward pass on ``seconds`` of audio (batch 1, no grad), divided by ``seconds``.
 
+    ``convention``: ``"true"`` counts transposed convolutions per input position (what they compute),
+    ``"thop"`` per output position, as ``thop`` and the MTASS table do (see the module docstring).
     The model is put in eval mode for the pass and its training flag restored afterwards.
     """
+    if convention not in MAC_CONVENTIONS:
+        raise ValueError(f"convention must be one of {MAC_CONVENTIONS}, got {convention!r}")
     n = int(round(seconds * sample_rate))
     x = torch.randn(1, n, generator=torch.Generator().manual_seed(0))
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), _count_flops() as total:
+        with torch.no_grad(), _count_flops() as total, _thop_transposed_conv_extra() as thop_extra:
             model(x.to(device))
-            flops = total()
+            macs = total() / 2 + (thop_extra() if convention == "thop" else 0)
     finally:
         model.train(was_training)
-    return flops / 2 / seconds
+    return macs / seconds
 
 
 def real_time_factor(model: nn.Module, seconds: float = 4.0, repeats: int = 3,

@@ -121,3 +121,38 @@ def plot_results_bars(ax, table: dict[str, dict[str, float]], errors: dict[str, 
     ax.axhline(0, color="k", lw=0.6)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_training_log(log, dev_baseline: dict | None = None, window: int = 20, loss_label: str = "−SNR (dB)",
+                      baseline_label: str = "mixture / 3", tracks=TRACKS):
+    """A Trainer's log (chapter 05) in two panels: the training loss per track (a ``window``-step rolling
+    mean) and the dev SDRi per track at each validation, with the baseline's dev SDRi dotted.
+
+    Args:
+        log: the run's ``log.csv`` (path) or its DataFrame: columns ``step``, ``loss_<track>`` and, on
+            validation steps, ``valid_sdri_<track>``.
+        dev_baseline: ``{track: dB}`` or ``{track: {"mean": dB}}`` (an :func:`mtass_lite.evaluate.evaluate_model`
+            ``summary["sdri"]``) of a baseline on the same dev mixtures; ``None``: no dotted lines.
+
+    Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    log = log if isinstance(log, pd.DataFrame) else pd.read_csv(log)
+    valid = log.dropna(subset=[f"valid_sdri_{t}" for t in tracks], how="all")
+    colors = [f"C{i}" for i in range(len(tracks))]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3))
+    for t, c in zip(tracks, colors):
+        ax1.plot(log["step"], log[f"loss_{t}"].rolling(window, min_periods=1).mean(), color=c, label=t)
+    ax1.set(xlabel="step", ylabel=f"{loss_label}, {window}-step mean", title="training loss per track")
+    ax1.legend()
+    for t, c in zip(tracks, colors):
+        ax2.plot(valid["step"], valid[f"valid_sdri_{t}"], "o-", color=c, label=t)
+        if dev_baseline is not None:
+            base = dev_baseline[t]
+            ax2.axhline(base["mean"] if isinstance(base, dict) else base, color=c, ls=":", lw=1)
+    title = "dev SDRi" + (f" (dotted: {baseline_label})" if dev_baseline is not None else "")
+    ax2.set(xlabel="step", ylabel="SDRi (dB)", title=title)
+    ax2.legend()
+    return fig

@@ -2,6 +2,8 @@
 import pytest
 import torch
 
+from _model_checks import (check_gradients_reach_every_parameter,
+                           check_output_shape, check_state_dict_round_trip)
 from mtass_lite.models import build_model
 from mtass_lite.models.complex_mtassnet import MASK_TYPES, SubbandDilatedConv, band_sizes
 from mtass_lite.profile import PAPER_TABLE, count_params, macs_per_second
@@ -18,7 +20,7 @@ def tiny(**kw):
 
 @pytest.mark.parametrize("length", [16001, 12345, 100])
 def test_output_shape_and_length(length):
-    assert tiny()(torch.randn(2, length)).shape == (2, 3, length)
+    check_output_shape(tiny(), length)
 
 
 @pytest.mark.parametrize("mask_type", MASK_TYPES)
@@ -37,20 +39,11 @@ def test_unknown_mask_type_is_rejected():
 
 
 def test_state_dict_round_trip_gives_identical_outputs():
-    model = tiny().eval()
-    again = build_model(model.mtass_name, model.mtass_size, **model.mtass_config).eval()
-    again.load_state_dict(model.state_dict())
-    x = torch.randn(2, 3000)
-    with torch.no_grad():
-        assert torch.equal(model(x), again(x))
+    check_state_dict_round_trip(tiny(), length=3000)
 
 
 def test_gradients_reach_every_parameter():
-    model = tiny()
-    model(torch.randn(2, 2000)).pow(2).mean().backward()
-    for name, p in model.named_parameters():
-        assert p.grad is not None, name
-        assert torch.isfinite(p.grad).all(), name
+    check_gradients_reach_every_parameter(tiny(), length=2000)
 
 
 def test_freeze_stage1_trains_stage2_only():

@@ -5,6 +5,8 @@ import pytest
 import torch
 from torch import nn
 
+from _model_checks import (check_estimates_scale_with_the_mixture, check_gradients_reach_every_parameter,
+                           check_output_shape, check_state_dict_round_trip)
 from mtass_lite.models import build_model
 from mtass_lite.models.d3net import RELEASED_FULL, RELEASED_LOW, D2Block
 from mtass_lite.profile import PAPER_TABLE, count_params, macs_per_second
@@ -46,7 +48,7 @@ def test_d2_block_receptive_field_grows_with_multi_dilation(dilated, reach):
 @pytest.mark.parametrize("length", [16001, 12345, 3])
 @pytest.mark.parametrize("shared", [False, True])
 def test_output_shape_and_length(length, shared):
-    assert tiny(shared=shared)(torch.randn(2, length)).shape == (2, 3, length)
+    check_output_shape(tiny(shared=shared), length)
 
 
 def test_band_widths_must_fit_the_pooling():
@@ -71,28 +73,16 @@ def test_a_magnitude_equal_to_the_mixture_gives_the_mixture_back():
 
 
 def test_state_dict_round_trip_gives_identical_outputs():
-    model = tiny().eval()
-    again = build_model(model.mtass_name, model.mtass_size, **model.mtass_config).eval()
-    again.load_state_dict(model.state_dict())
-    x = torch.randn(2, 1234)
-    with torch.no_grad():
-        assert torch.equal(model(x), again(x))
+    check_state_dict_round_trip(tiny())
 
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_gradients_reach_every_parameter(shared):
-    model = tiny(shared=shared)
-    model(torch.randn(2, 800)).pow(2).mean().backward()
-    for name, p in model.named_parameters():
-        assert p.grad is not None, name
-        assert torch.isfinite(p.grad).all(), name
+    check_gradients_reach_every_parameter(tiny(shared=shared))
 
 
 def test_estimates_scale_with_the_mixture():
-    model = tiny().eval()
-    x = torch.randn(2, 3000)
-    with torch.no_grad():
-        torch.testing.assert_close(model(3 * x), 3 * model(x), rtol=1e-4, atol=1e-5)
+    check_estimates_scale_with_the_mixture(tiny())
 
 
 def test_paper_param_count():

@@ -3,8 +3,9 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
+from _model_checks import (check_estimates_scale_with_the_mixture, check_gradients_reach_every_parameter,
+                           check_output_shape, check_state_dict_round_trip)
 from mtass_lite.models import build_model
 from mtass_lite.models.demucs import center_trim, downsample2, upsample2
 from mtass_lite.profile import PAPER_TABLE, count_params, macs_per_second
@@ -15,28 +16,6 @@ TINY = dict(channels=4, depth=3, lstm_layers=1, resample=True, first_kernel_size
 def tiny(**kw):
     torch.manual_seed(0)
     return build_model("demucs", "lite", **{**TINY, **kw})
-
-
-def macs_counting_transposed_convs_per_output(model, seconds=1.0):
-    """MAC/s with every transposed conv counted per *output* position, as ``thop`` counts it.
-
-    ``thop`` charges a transposed conv ``out_numel * C_in * prod(kernel)``; the true count (what
-    FlopCounterMode gives) is ``in_numel * C_out * prod(kernel)``, so the difference is added here.
-    """
-    extra = [0]
-
-    def hook(m, inputs, out):
-        k = math.prod(m.kernel_size)
-        extra[0] += (out.numel() * m.in_channels - inputs[0].numel() * m.out_channels) * k // m.groups
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d))]
-    try:
-        macs = macs_per_second(model, seconds)
-    finally:
-        for h in handles:
-            h.remove()
-    return macs + extra[0] / seconds
 
 
 def tone(freq, n, sr):
@@ -80,7 +59,7 @@ def test_valid_length_leaves_no_sample_over(size):
 
 @pytest.mark.parametrize("length", [16001, 12345, 3])
 def test_output_shape_and_length(length):
-    assert tiny()(torch.randn(2, length)).shape == (2, 3, length)
+    check_output_shape(tiny(), length)
 
 
 def test_lite_has_a_long_first_stride():
@@ -90,27 +69,15 @@ def test_lite_has_a_long_first_stride():
 
 
 def test_state_dict_round_trip_gives_identical_outputs():
-    model = tiny().eval()
-    again = build_model(model.mtass_name, model.mtass_size, **model.mtass_config).eval()
-    again.load_state_dict(model.state_dict())
-    x = torch.randn(2, 1234)
-    with torch.no_grad():
-        assert torch.equal(model(x), again(x))
+    check_state_dict_round_trip(tiny())
 
 
 def test_gradients_reach_every_parameter():
-    model = tiny()
-    model(torch.randn(2, 800)).pow(2).mean().backward()
-    for name, p in model.named_parameters():
-        assert p.grad is not None, name
-        assert torch.isfinite(p.grad).all(), name
+    check_gradients_reach_every_parameter(tiny())
 
 
 def test_estimates_scale_with_the_mixture():
-    model = tiny().eval()
-    x = torch.randn(2, 3000)
-    with torch.no_grad():
-        torch.testing.assert_close(model(3 * x), 3 * model(x), rtol=1e-4, atol=1e-5)
+    check_estimates_scale_with_the_mixture(tiny())
 
 
 def test_paper_param_count():
@@ -125,5 +92,5 @@ def test_paper_macs_per_second():
     # FlopCounterMode + analytic BiLSTM (1.17 G of it): 3.40 G, below the table's 5.6 G ...
     assert macs == pytest.approx(3.4025e9, rel=1e-3)
     # ... which counts transposed convs per output position (4x for stride 4), as thop does: 5.54 G
-    table = macs_counting_transposed_convs_per_output(model, seconds=1.0)
+    table = macs_per_second(model, seconds=1.0, convention="thop")
     assert table == pytest.approx(PAPER_TABLE["demucs"]["gmac_per_s"] * 1e9, rel=0.10)

@@ -7,7 +7,9 @@ import pytest
 
 from _tiny_helpers import MixtureThirds, Oracle, make_tiny_dataset
 from mtass_lite.data.datasets import MTASSDataset
-from mtass_lite.evaluate import evaluate_model, mean_ci, summary_table, write_results
+from mtass_lite.baselines import BASELINES
+from mtass_lite.evaluate import (baseline_summaries, comparison_table, evaluate_model, evaluate_with_baselines,
+                                 mean_ci, summary_table, write_results)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +100,48 @@ def test_silence_scores_minus_the_mixture_sdr(data):
             assert item["sdr"][t] == pytest.approx(0.0, abs=1e-6)
             assert item["sdri"][t] == pytest.approx(-item["sdr_mix"][t], abs=1e-6)
     assert res["summary"]["sdri"]["avg"]["mean"] > 0
+
+
+def test_evaluate_with_baselines_scores_every_baseline_on_the_same_mixtures(data):
+    res = evaluate_with_baselines(MixtureThirds(), data, "test", max_items=2, chunk_seconds=None)
+    assert res["n_items"] == 2 and set(res["baselines"]) == set(BASELINES) == {"mixture/3", "silence"}
+    # the model *is* mixture / 3: its summary and that baseline's agree (same mixtures, same settings)
+    for t in ("speech", "music", "noise", "avg"):
+        assert res["baselines"]["mixture/3"]["sdri"][t]["mean"] == pytest.approx(res["summary"]["sdri"][t]["mean"],
+                                                                               abs=1e-4)
+        assert res["baselines"]["mixture/3"]["sdri"][t]["n"] == 2
+    # silence: SDR 0 dB, so SDRi = -SDR(mixture) per track
+    silence = res["baselines"]["silence"]
+    assert silence["sdr"]["music"]["mean"] == pytest.approx(0.0, abs=1e-6)
+    assert silence["sdri"]["music"]["mean"] == pytest.approx(-silence["sdr_mix"]["music"]["mean"], abs=1e-6)
+    assert baseline_summaries(data, "test", max_items=2, chunk_seconds=None)["silence"] == silence
+
+
+def test_comparison_table_columns_values_and_verdict(data):
+    res = evaluate_with_baselines(MixtureThirds(), data, "test")
+    # make the model a little better than mixture/3 on speech only (it *is* mixture / 3)
+    res["summary"]["sdri"]["speech"]["mean"] += 0.004
+    for t in ("music", "noise", "avg"):
+        res["summary"]["sdri"][t]["mean"] -= 0.5
+    paper = {"speech": 9.0, "music": 6.0, "noise": 5.0, "average": 6.67}
+    table = comparison_table(res, "Tiny", paper_sdri=paper)
+    assert list(table.index) == ["speech", "music", "noise", "avg"]
+    assert list(table.columns) == ["Tiny SDRi", "± 95 % CI", "Tiny SI-SDRi", "mixture/3 SDRi", "silence SDRi",
+                                   "beats mixture/3", "paper SDRi (real data)"]
+    s = res["summary"]
+    assert table.loc["music", "Tiny SDRi"] == round(s["sdri"]["music"]["mean"], 2)
+    assert table.loc["avg", "± 95 % CI"] == round(s["sdri"]["avg"]["ci95"], 2)
+    assert table.loc["noise", "silence SDRi"] == round(res["baselines"]["silence"]["sdri"]["noise"]["mean"], 2)
+    # compared before rounding: +0.004 dB may round to the same 0.01 and still beat the baseline
+    assert table["beats mixture/3"].tolist() == [True, False, False, False]
+    assert table["paper SDRi (real data)"].tolist() == [9.0, 6.0, 5.0, 6.67]
+    # JSON round trip (NaN -> null) and no rounding / no paper column
+    raw = comparison_table(json.loads(json.dumps(res)), "Tiny", digits=None)
+    assert "paper SDRi (real data)" not in raw
+    assert raw.loc["speech", "Tiny SDRi"] == s["sdri"]["speech"]["mean"]
+
+
+def test_comparison_table_without_baselines_has_no_verdict(data):
+    res = evaluate_model(MixtureThirds(), data, "test", max_items=2)
+    table = comparison_table(res, "m")
+    assert list(table.columns) == ["m SDRi", "± 95 % CI", "m SI-SDRi"]

@@ -1,10 +1,10 @@
 """GCRN: shapes, reload, gradients, scale equivariance, and the paper-size parameter / MAC pins."""
-import math
-
 import pytest
 import torch
 from torch import nn
 
+from _model_checks import (check_estimates_scale_with_the_mixture, check_gradients_reach_every_parameter,
+                           check_output_shape, check_state_dict_round_trip)
 from mtass_lite.models import build_model
 from mtass_lite.models.gcrn import GroupedLSTM
 from mtass_lite.profile import PAPER_TABLE, count_params, macs_per_second
@@ -17,31 +17,9 @@ def tiny(**kw):
     return build_model("gcrn", "lite", **{**TINY, **kw})
 
 
-def macs_counting_transposed_convs_per_output(model, seconds=1.0):
-    """MAC/s with every transposed conv counted per *output* position, as ``thop`` counts it.
-
-    ``thop`` charges a transposed conv ``out_numel * C_in * prod(kernel)``; the true count (what
-    FlopCounterMode gives) is ``in_numel * C_out * prod(kernel)``, so the difference is added here.
-    """
-    extra = [0]
-
-    def hook(m, inputs, out):
-        k = math.prod(m.kernel_size)
-        extra[0] += (out.numel() * m.in_channels - inputs[0].numel() * m.out_channels) * k // m.groups
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d))]
-    try:
-        macs = macs_per_second(model, seconds)
-    finally:
-        for h in handles:
-            h.remove()
-    return macs + extra[0] / seconds
-
-
 @pytest.mark.parametrize("length", [16001, 12345, 3])
 def test_output_shape_and_length(length):
-    assert tiny()(torch.randn(2, length)).shape == (2, 3, length)
+    check_output_shape(tiny(), length)
 
 
 def test_decoder_restores_any_bin_count():
@@ -53,28 +31,16 @@ def test_decoder_restores_any_bin_count():
 
 
 def test_state_dict_round_trip_gives_identical_outputs():
-    model = tiny().eval()
-    again = build_model(model.mtass_name, model.mtass_size, **model.mtass_config).eval()
-    again.load_state_dict(model.state_dict())
-    x = torch.randn(2, 1234)
-    with torch.no_grad():
-        assert torch.equal(model(x), again(x))
+    check_state_dict_round_trip(tiny())
 
 
 def test_gradients_reach_every_parameter():
-    model = tiny()
-    model(torch.randn(2, 800)).pow(2).mean().backward()
-    for name, p in model.named_parameters():
-        assert p.grad is not None, name
-        assert torch.isfinite(p.grad).all(), name
+    check_gradients_reach_every_parameter(tiny())
 
 
 def test_estimates_scale_with_the_mixture():
     # the mixture is normalised by its RMS and the estimates scaled back: a louder input, louder output
-    model = tiny().eval()
-    x = torch.randn(2, 3000)
-    with torch.no_grad():
-        torch.testing.assert_close(model(3 * x), 3 * model(x), rtol=1e-4, atol=1e-5)
+    check_estimates_scale_with_the_mixture(tiny())
 
 
 def test_grouped_lstm_groups_are_independent_in_the_first_layer():
@@ -101,5 +67,5 @@ def test_paper_macs_per_second():
     # FlopCounterMode + analytic LSTMs: 1.67 G, below the table's 2.5 G (see the module docstring) ...
     assert macs == pytest.approx(1.6728e9, rel=1e-3)
     # ... which counts transposed convs per output position, as thop does: 2.43 G
-    table = macs_counting_transposed_convs_per_output(model, seconds=1.0)
+    table = macs_per_second(model, seconds=1.0, convention="thop")
     assert table == pytest.approx(PAPER_TABLE["gcrn"]["gmac_per_s"] * 1e9, rel=0.10)

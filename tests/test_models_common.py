@@ -86,3 +86,29 @@ def test_gated_tcn_dilations_and_shapes():
     net = GatedTCN(10, 6, channels=8, hidden_channels=4, repeats=2, blocks=3)
     assert [b.value[0].dilation[0] for b in net.blocks] == [1, 2, 4, 1, 2, 4]
     assert net(torch.randn(2, 10, 33)).shape == (2, 6, 33)
+
+
+def test_shared_model_checks_catch_broken_models():
+    """tests/_model_checks.py must fail on the faults it exists to catch (else every model test is hollow)."""
+    from _model_checks import (check_estimates_scale_with_the_mixture, check_gradients_reach_every_parameter,
+                               check_output_shape)
+
+    class Broken(torch.nn.Module):
+        def __init__(self, crop=0, bias=0.0):
+            super().__init__()
+            self.gain = torch.nn.Parameter(torch.ones(3, 1))
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+            self.crop, self.bias = crop, bias
+
+        def forward(self, x):
+            y = self.gain * x.unsqueeze(1) + self.bias
+            return y[..., : x.shape[-1] - self.crop]
+
+    check_output_shape(Broken(), 101)
+    with pytest.raises(AssertionError):
+        check_output_shape(Broken(crop=1), 101)  # one sample short
+    with pytest.raises(AssertionError, match="unused"):
+        check_gradients_reach_every_parameter(Broken())
+    check_estimates_scale_with_the_mixture(Broken())
+    with pytest.raises(AssertionError):
+        check_estimates_scale_with_the_mixture(Broken(bias=0.1))  # an offset does not scale

@@ -34,6 +34,29 @@ def test_macs_of_a_convolution_match_the_formula():
     assert macs_per_second(model, seconds=0.1) == pytest.approx(frames * 8 * 16 / 0.1)
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_transposed_conv_conventions(groups):
+    # ConvTranspose1d(4 -> 6, K=8, S=4) on 1600 frames of 4 channels: the true count is one kernel per
+    # *input* position, in * C_out * K / groups; thop's one kernel per *output* position, out * C_in * K / groups.
+    deconv = nn.ConvTranspose1d(4, 6, kernel_size=8, stride=4, groups=groups)
+    model = nn.Sequential(nn.Unflatten(1, (1, -1)), nn.Conv1d(1, 4, kernel_size=1), deconv)
+    n_in, n_out = 1600, (1600 - 1) * 4 + 8
+    pointwise = 1600 * 4 * 1
+    true = pointwise + n_in * 4 * 6 * 8 // groups
+    thop = pointwise + n_out * 6 * 4 * 8 // groups
+    assert macs_per_second(model, seconds=0.1) == pytest.approx(true / 0.1)
+    assert macs_per_second(model, seconds=0.1, convention="thop") == pytest.approx(thop / 0.1)
+    assert thop - pointwise == pytest.approx(4 * (true - pointwise), rel=0.01)  # ~stride times more
+
+
+def test_thop_convention_changes_nothing_without_transposed_convs():
+    model = _Frames(nn.Linear(16, 8)).train()
+    assert macs_per_second(model, 0.1, convention="thop") == macs_per_second(model, 0.1) == 100 * 16 * 8 / 0.1
+    assert model.training  # the flag is restored
+    with pytest.raises(ValueError, match="convention"):
+        macs_per_second(model, 0.1, convention="fvcore")
+
+
 @pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
 def test_recurrent_layers_are_counted_once(cls):
     # GRU is seen by FlopCounterMode, LSTM is not (fused kernel) and is added by hand: both must give
