@@ -424,7 +424,7 @@ if FAST:  # GPU kernels need not be bit-reproducible
 # %%
 # NBVAL_CHECK_OUTPUT
 presets = {p: load_config("complex_mtassnet", p).to_dict() for p in ("fast", "full")}
-keys = [k for k in presets["fast"] if k not in ("out_dir", "data_root", "progress")]
+keys = [k for k in presets["fast"] if k not in ("out_dir", "data_root", "progress", "augment")]  # augment: ch11
 side = pd.DataFrame({p: [str(presets[p][k]) for k in keys] for p in presets}, index=keys)
 side["differs"] = ["<-" if presets["fast"][k] != presets["full"][k] else "" for k in keys]
 print(side.to_string())
