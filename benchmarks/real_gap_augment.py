@@ -18,10 +18,9 @@ import torch
 
 from mtass_lite import REPO_ROOT
 from mtass_lite.data.augment import AUGMENTS
-from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.results import read_json, write_json
 from mtass_lite.train import Trainer, build_model_from_spec, load_checkpoint, load_config
-from real_generalisation import build_real_test, score_on_both
+from real_generalisation import score_on_both, test_sets
 
 
 def main(argv=None) -> int:
@@ -35,11 +34,10 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     realmini = Path(a.realmini)
-    if not (realmini / "test").is_dir():
-        print(f"realmini not found at {realmini}: nothing to measure (this benchmark is optional)")
+    sets = test_sets(realmini)
+    if sets is None:
         return 0
-    real_root = build_real_test(realmini)
-    tiny = ensure_tiny(progress=False)
+    tiny, real_root = sets
     try:
         out = read_json(a.out)
     except FileNotFoundError:

@@ -53,6 +53,14 @@ def build_real_test(realmini: Path, n_mixtures: int = 50, segment_seconds: float
     return real_root
 
 
+def test_sets(realmini: Path, n_mixtures: int = 50, segment_seconds: float = 6.0) -> tuple[Path, Path] | None:
+    """``(MTASS-tiny root, real test root)``, or None (with a message) when realmini is absent."""
+    if not (realmini / "test").is_dir():
+        print(f"realmini not found at {realmini}: nothing to measure (this benchmark is optional)")
+        return None
+    return ensure_tiny(progress=False), build_real_test(realmini, n_mixtures, segment_seconds)
+
+
 def score_on_both(model, tiny: Path, real_root: Path) -> dict:
     """``{"tiny"|"real": {"sdri"|"si_sdri": {track|"avg": mean/ci95/...}}}`` on both test sets."""
     row = {}
@@ -72,11 +80,10 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     realmini = Path(a.realmini)
-    if not (realmini / "test").is_dir():
-        print(f"realmini not found at {realmini}: nothing to measure (this benchmark is optional)")
+    sets = test_sets(realmini, a.n_mixtures, a.segment_seconds)
+    if sets is None:
         return 0
-    real_root = build_real_test(realmini, a.n_mixtures, a.segment_seconds)
-    tiny = ensure_tiny(progress=False)
+    tiny, real_root = sets
     out = {"real_test_set": {"source": str(realmini.name) + "/test", "n_mixtures": a.n_mixtures,
                              "segment_seconds": a.segment_seconds},
            "metric": "sdri = plain SNR-form SDR improvement; si_sdri = scale-invariant", "models": {}}
