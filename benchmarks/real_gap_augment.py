@@ -1,10 +1,15 @@
 """Does training-time augmentation shrink the synthetic -> real gap?
 
 Trains one lite model on MTASS-tiny for a fixed number of steps (same seed, same data order) with
-each augmentation of :mod:`mtass_lite.data.augment` ("none", "remix", "remix_eq"), then scores each
-on the MTASS-tiny test set and on the real-recording test set of benchmarks/real_generalisation.py.
-Equal steps, not equal time: augmentation costs almost nothing per step. Runs are resumable and a
-finished one is not retrained. Writes results/real_gap_augment.json.
+each augmentation of :mod:`mtass_lite.data.augment` (``AUGMENTS``), then scores each on the
+MTASS-tiny test set and on the real-recording test set of benchmarks/real_generalisation.py, keeping
+per-mixture scores so that every variant is compared with ``none`` *paired* (same mixtures):
+``paired_vs_none`` holds the mean difference and its 95 % interval.
+Equal steps, not equal time: augmentation costs little per step. ``--seeds 0 1`` trains each variant
+from two initialisations/data orders (keys ``<kind>`` for seed 0, ``<kind>@seed<N>`` otherwise), which
+measures run-to-run noise, the part a paired interval over mixtures does not see.
+Runs are resumable and a finished one is not retrained; several invocations may run in parallel
+(each writes its rows under a lock). Writes results/real_gap_augment.json.
 
     python benchmarks/real_gap_augment.py [--model complex_mtassnet] [--steps 600] [--variants none remix]
 """
@@ -18,9 +23,26 @@ import torch
 
 from mtass_lite import REPO_ROOT
 from mtass_lite.data.augment import AUGMENTS
-from mtass_lite.results import read_json, write_json
+from mtass_lite.evaluate import paired_mean_ci
+from mtass_lite.results import update_json
 from mtass_lite.train import Trainer, build_model_from_spec, load_checkpoint, load_config
 from real_generalisation import score_on_both, test_sets
+
+
+def variant_key(kind: str, seed: int) -> str:
+    return kind if seed == 0 else f"{kind}@seed{seed}"
+
+
+def add_paired(out: dict) -> None:
+    """``variants[k]["paired_vs_none"]``: ``k - none`` (same seed) over the same mixtures, per test set."""
+    for key, v in out.get("variants", {}).items():
+        kind, _, seed = key.partition("@")
+        ref = out["variants"].get("none" + (f"@{seed}" if seed else ""))
+        if kind == "none" or ref is None or "per_mixture" not in v.get("real", {}) \
+                or "per_mixture" not in ref.get("real", {}):
+            continue
+        v["paired_vs_none"] = {label: {m: paired_mean_ci(ref[label]["per_mixture"][m], v[label]["per_mixture"][m])
+                                       for m in ("sdri", "si_sdri")} for label in ("tiny", "real")}
 
 
 def main(argv=None) -> int:
@@ -29,6 +51,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="complex_mtassnet")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--variants", nargs="+", default=list(AUGMENTS), choices=AUGMENTS)
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--runs", default=str(REPO_ROOT / "runs" / "aug"))
     ap.add_argument("--out", default="real_gap_augment")
     a = ap.parse_args(argv)
@@ -38,27 +61,31 @@ def main(argv=None) -> int:
     if sets is None:
         return 0
     tiny, real_root = sets
-    try:
-        out = read_json(a.out)
-    except FileNotFoundError:
-        out = {}
-    out.setdefault("variants", {})
-    out.update(model=a.model, steps=a.steps, data="MTASS-tiny train (400 x 6 s)",
-               real_test_set=f"{realmini.name}/test, 50 mixtures x 6 s (benchmarks/real_generalisation.py)")
-    for kind in a.variants:
-        run_dir = Path(a.runs) / kind / a.model
-        cfg = load_config(a.model, "fast", out_dir=str(run_dir), max_steps=a.steps, max_minutes=600,
-                          augment=kind, progress=False)
-        torch.manual_seed(cfg.seed)  # the same initial weights for every variant
-        fit = Trainer(build_model_from_spec(a.model, cfg.size, cfg.model_overrides), tiny, cfg).fit()
-        model, _ = load_checkpoint(run_dir / "best.pt")
-        row = score_on_both(model, tiny, real_root)
-        row["training"] = {k: fit[k] for k in ("last_step", "best_step", "best_valid_sdri")}
-        out["variants"][kind] = row
-        print(f"{kind:9s} SDRi avg tiny {row['tiny']['sdri']['avg']['mean']:5.2f} | real "
-              f"{row['real']['sdri']['avg']['mean']:5.2f}   SI-SDRi avg tiny {row['tiny']['si_sdri']['avg']['mean']:5.2f}"
-              f" | real {row['real']['si_sdri']['avg']['mean']:5.2f}", flush=True)
-        write_json(a.out, out)  # after every variant: an interruption loses nothing finished
+    header = dict(model=a.model, steps=a.steps, data="MTASS-tiny train (400 x 6 s)",
+                  real_test_set=f"{realmini.name}/test, 50 mixtures x 6 s (benchmarks/real_generalisation.py)")
+    for seed in a.seeds:
+        for kind in a.variants:
+            key = variant_key(kind, seed)
+            run_dir = Path(a.runs) / key.replace("@", "_") / a.model
+            cfg = load_config(a.model, "fast", out_dir=str(run_dir), max_steps=a.steps, max_minutes=600,
+                              augment=kind, seed=seed, progress=False)
+            torch.manual_seed(cfg.seed)  # the same initial weights for every variant of a seed
+            fit = Trainer(build_model_from_spec(a.model, cfg.size, cfg.model_overrides), tiny, cfg).fit()
+            model, _ = load_checkpoint(run_dir / "best.pt")
+            row = score_on_both(model, tiny, real_root, per_mixture=True)
+            row["training"] = {k: fit[k] for k in ("last_step", "best_step", "best_valid_sdri")}
+            row["seed"] = seed
+
+            def put(out, key=key, row=row):
+                out.update(header)
+                out.setdefault("variants", {})[key] = row
+                add_paired(out)
+
+            update_json(a.out, put)  # after every variant: an interruption loses nothing finished
+            print(f"{key:22s} SDRi avg tiny {row['tiny']['sdri']['avg']['mean']:5.2f} | real "
+                  f"{row['real']['sdri']['avg']['mean']:5.2f}   SI-SDRi avg tiny "
+                  f"{row['tiny']['si_sdri']['avg']['mean']:5.2f} | real {row['real']['si_sdri']['avg']['mean']:5.2f}",
+                  flush=True)
     return 0
 
 

@@ -21,7 +21,7 @@ from mtass_lite import REPO_ROOT, TRACKS, data_root
 from mtass_lite.audio import load_audio
 from mtass_lite.data.mixing import Source, build_split, make_pools
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.evaluate import evaluate_model
+from mtass_lite.evaluate import evaluate_model, headline, per_item
 from mtass_lite.models import MODEL_NAMES
 from mtass_lite.results import write_json
 from mtass_lite.train import load_checkpoint
@@ -61,12 +61,19 @@ def test_sets(realmini: Path, n_mixtures: int = 50, segment_seconds: float = 6.0
     return ensure_tiny(progress=False), build_real_test(realmini, n_mixtures, segment_seconds)
 
 
-def score_on_both(model, tiny: Path, real_root: Path) -> dict:
-    """``{"tiny"|"real": {"sdri"|"si_sdri": {track|"avg": mean/ci95/...}}}`` on both test sets."""
+def score_on_both(model, tiny: Path, real_root: Path, per_mixture: bool = False) -> dict:
+    """``{"tiny"|"real": {"sdri"|"si_sdri": {track|"avg": mean/ci95/...}}}`` on both test sets.
+
+    ``per_mixture``: also ``row[label]["per_mixture"] = {"sdri"|"si_sdri": {id: track-average}}``
+    (rounded to 0.001 dB), for paired comparisons (:func:`mtass_lite.evaluate.paired_mean_ci`).
+    """
     row = {}
     for label, root in (("tiny", tiny), ("real", real_root)):
-        s = evaluate_model(model, root, "test", progress=False)["summary"]
-        row[label] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+        res = evaluate_model(model, root, "test", progress=False)
+        row[label] = headline(res["summary"])
+        if per_mixture:
+            row[label]["per_mixture"] = {m: {k: round(v, 3) for k, v in per_item(res, m).items()}
+                                         for m in ("sdri", "si_sdri")}
     return row
 
 

@@ -73,6 +73,30 @@ def mean_ci(values, level: float = 0.95) -> dict[str, float]:
     return {"mean": mean, "ci95": half, "std": std, "n": n}
 
 
+def headline(summary: dict) -> dict:
+    """The reported part of a :func:`summarize` result: ``{"sdri"|"si_sdri": {track|"avg": mean_ci}}``."""
+    return {m: {t: summary[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+
+
+def paired_mean_ci(before: dict[str, float], after: dict[str, float], level: float = 0.95) -> dict[str, float]:
+    """Mean and confidence interval of ``after - before`` over the mixtures both score (by id).
+
+    Two systems scored on the *same* mixtures differ far less than their separate confidence
+    intervals suggest: most of the spread is mixture difficulty, which a paired difference cancels.
+    """
+    ids = sorted(set(before) & set(after))
+    if not ids:
+        raise ValueError("no mixture id is scored by both systems")
+    return mean_ci([after[i] - before[i] for i in ids], level)
+
+
+def per_item(result: dict, metric: str = "sdri", track: str = "avg") -> dict[str, float]:
+    """``{mixture id: value}`` from :func:`evaluate_model`'s ``items`` (``track="avg"``: mean over tracks)."""
+    if track == "avg":
+        return {it["id"]: float(np.mean([it[metric][t] for t in TRACKS])) for it in result["items"]}
+    return {it["id"]: float(it[metric][track]) for it in result["items"]}
+
+
 def score_item(estimates: np.ndarray, references: np.ndarray, mixture: np.ndarray,
                extra: bool = False, sample_rate: int = SAMPLE_RATE) -> dict[str, dict[str, float]]:
     """Metrics of one mixture: ``[3, T], [3, T], [T] -> {metric: {track: value}}``."""

@@ -145,22 +145,39 @@ def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "r
     return "\n".join(rows)
 
 
+def _variant_order(keys) -> list[str]:
+    """Variants of real_gap_augment.json in AUGMENTS order, seed 0 first, then other seeds."""
+    from .data.augment import AUGMENTS
+
+    def rank(key):
+        kind, _, seed = key.partition("@seed")
+        return (int(seed or 0), AUGMENTS.index(kind) if kind in AUGMENTS else len(AUGMENTS), key)
+
+    return sorted(keys, key=rank)
+
+
 def augment_markdown() -> str | None:
     p = results_dir() / "real_gap_augment.json"
     if not p.exists():
         return None
     res, paper = read_json(p), paper_table()
+
+    def paired(v, label):
+        d = v.get("paired_vs_none", {}).get(label, {}).get("sdri")
+        return f"{d['mean']:+.2f} ± {d['ci95']:.2f}" if d else "–"
+
     rows = [f"{paper[res['model']]['label']} lite, {res['steps']} training steps each (same seed, same data "
-            f"order), best dev checkpoint; SDRi / SI-SDRi averaged over the three tracks (dB):", "",
-            "| Augmentation | tiny SDRi | real SDRi | gap | tiny SI-SDRi | real SI-SDRi |", "|---|---|---|---|---|---|"]
-    for kind in ("none", "remix", "remix_eq"):
-        v = res["variants"].get(kind)
-        if v is None:
-            continue
+            f"order), best dev checkpoint; SDRi / SI-SDRi averaged over the three tracks (dB). The Δ columns "
+            f"compare with `none` of the same seed on the same mixtures (paired mean difference ± 95 % CI):", "",
+            "| Augmentation | seed | tiny SDRi | real SDRi | gap | tiny SI-SDRi | real SI-SDRi | Δ tiny SDRi | "
+            "Δ real SDRi |", "|---|---|---|---|---|---|---|---|---|"]
+    for key in _variant_order(res["variants"]):
+        v = res["variants"][key]
         t, r = v["tiny"], v["real"]
-        rows.append(f"| `{kind}` | {t['sdri']['avg']['mean']:.2f} | {r['sdri']['avg']['mean']:.2f} | "
-                    f"{r['sdri']['avg']['mean'] - t['sdri']['avg']['mean']:+.2f} | {t['si_sdri']['avg']['mean']:.2f} | "
-                    f"{r['si_sdri']['avg']['mean']:.2f} |")
+        rows.append(f"| `{key.partition('@')[0]}` | {v.get('seed', 0)} | {t['sdri']['avg']['mean']:.2f} | "
+                    f"{r['sdri']['avg']['mean']:.2f} | {r['sdri']['avg']['mean'] - t['sdri']['avg']['mean']:+.2f} | "
+                    f"{t['si_sdri']['avg']['mean']:.2f} | {r['si_sdri']['avg']['mean']:.2f} | {paired(v, 'tiny')} | "
+                    f"{paired(v, 'real')} |")
     return "\n".join(rows)
 
 
@@ -182,6 +199,11 @@ def render_readme(text: str) -> str:
 
 
 def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Re-render README.md's generated tables from results/*.json "
+                                             f"(sections: {', '.join(SECTIONS)}).")
+    ap.parse_args(argv)
     readme = Path(REPO_ROOT) / "README.md"
     new = render_readme(readme.read_text())
     readme.write_text(new)

@@ -85,21 +85,20 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
         write_json(ledger_path, ledger)
         if budget is None or result["stopped"] == "interrupted":
             break
-    return {**(result or {}), **ledger}
+    if result is None:  # the budget was spent before an interruption (e.g. during evaluation): no training now
+        result = json.loads((run_dir / "summary.json").read_text())
+    return {**result, **ledger}
 
 
 def evaluate_baselines(data: Path, run_root: Path, eval_items: int | None, progress: bool = False) -> dict:
     """SDRi / SI-SDRi of the trivial separators (:mod:`mtass_lite.baselines`) on the same test set, cached."""
-    from .baselines import BASELINES
-    from .evaluate import evaluate_model
+    from .evaluate import baseline_summaries, headline
 
     cache = run_root / "baselines.json"
     if cache.exists():
         return read_json(cache)
-    out = {}
-    for label, cls in BASELINES.items():
-        s = evaluate_model(cls(), data, "test", max_items=eval_items, progress=progress)["summary"]
-        out[label] = {m: {t: s[m][t] for t in (*TRACKS, "avg")} for m in ("sdri", "si_sdri")}
+    out = {label: headline(s)
+           for label, s in baseline_summaries(data, "test", max_items=eval_items, progress=progress).items()}
     run_root.mkdir(parents=True, exist_ok=True)
     write_json(cache, out)
     return out
@@ -115,7 +114,7 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         cpu_minutes: override the plan's CPU-time budget per model.
         results_name: json name under results/ (default ``reproduction_<mode>``).
     """
-    from .evaluate import evaluate_model, write_results
+    from .evaluate import evaluate_model, headline, write_results
     from .train import load_checkpoint
 
     plan = PLANS[mode]
@@ -149,9 +148,7 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         s = res["summary"]
         per_model[name] = {
             "size": plan.size, "params": res["params"], "macs_per_second": res["macs_per_second"],
-            "training": res["training"], "n_items": res["n_items"],
-            "sdri": {t: s["sdri"][t] for t in (*TRACKS, "avg")},
-            "si_sdri": {t: s["si_sdri"][t] for t in (*TRACKS, "avg")},
+            "training": res["training"], "n_items": res["n_items"], **headline(s),
         }
         m = per_model[name]["sdri"]
         log(f"[reproduce] {name}: SDRi " + " / ".join(f"{m[t]['mean']:.2f}" for t in (*TRACKS, "avg"))

@@ -25,20 +25,38 @@ def _clean(obj):
 
 def write_json(name_or_path: str | os.PathLike, obj) -> Path:
     """Write ``obj`` to ``results/<name>.json`` (or an explicit path) atomically; return the path."""
-    p = Path(name_or_path)
-    if p.suffix != ".json":
-        p = results_dir() / f"{p}.json"
+    p = _json_path(name_or_path)
     with atomic_path(p) as tmp:
         tmp.write_text(json.dumps(_clean(obj), indent=2) + "\n")
     return p
 
 
+def _json_path(name_or_path: str | os.PathLike) -> Path:
+    p = Path(name_or_path)
+    return p if p.suffix == ".json" else results_dir() / f"{p}.json"
+
+
 def read_json(name_or_path: str | os.PathLike) -> dict:
     """Read ``results/<name>.json`` (or an explicit path)."""
-    p = Path(name_or_path)
-    if p.suffix != ".json":
-        p = results_dir() / f"{p}.json"
-    return json.loads(p.read_text())
+    return json.loads(_json_path(name_or_path).read_text())
+
+
+def update_json(name_or_path: str | os.PathLike, update) -> Path:
+    """Read-modify-write ``results/<name>.json`` under an exclusive lock: ``update(dict) -> None`` edits
+    the current contents (``{}`` when the file does not exist yet) in place.
+
+    Several processes (parallel training lanes of one benchmark) can add their rows to one file
+    without losing each other's.
+    """
+    import fcntl
+
+    p = _json_path(name_or_path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p.with_name(p.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        obj = read_json(p) if p.exists() else {}
+        update(obj)
+        return write_json(p, obj)
 
 
 def paper_table() -> dict:

@@ -718,8 +718,9 @@ class Trainer:
         if self.is_main:
             with atomic_path(self.out_dir / "summary.json") as tmp:
                 tmp.write_text(json.dumps(_jsonable(result), indent=2) + "\n")
-            self._print(f"trained to step {step} ({stopped}) in {wall:.1f} s; "
-                        f"best dev SDRi {_fmt(self.best.get('valid_sdri'))} dB at step {self.best.get('step')}")
+            done = (f"already trained to step {step}: nothing to do (checkpoint in {self.out_dir})"
+                    if resumed_from == step else f"trained to step {step} ({stopped}) in {wall:.1f} s")
+            self._print(f"{done}; best dev SDRi {_fmt(self.best.get('valid_sdri'))} dB at step {self.best.get('step')}")
         return result
 
     def _clip(self, model) -> float:

@@ -9,7 +9,7 @@ from _tiny_helpers import MixtureThirds, Oracle, make_tiny_dataset
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.baselines import BASELINES
 from mtass_lite.evaluate import (baseline_summaries, comparison_table, evaluate_model, evaluate_with_baselines,
-                                 mean_ci, summary_table, write_results)
+                                 mean_ci, paired_mean_ci, per_item, summary_table, write_results)
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +100,24 @@ def test_silence_scores_minus_the_mixture_sdr(data):
             assert item["sdr"][t] == pytest.approx(0.0, abs=1e-6)
             assert item["sdri"][t] == pytest.approx(-item["sdr_mix"][t], abs=1e-6)
     assert res["summary"]["sdri"]["avg"]["mean"] > 0
+
+
+def test_paired_difference_cancels_mixture_difficulty(data):
+    thirds = evaluate_model(MixtureThirds(), data, "test", chunk_seconds=None, progress=False)
+    silence = evaluate_model(BASELINES["silence"](), data, "test", chunk_seconds=None, progress=False)
+    a, b = per_item(thirds, "sdri"), per_item(silence, "sdri")
+    assert set(a) == set(thirds_ids := [it["id"] for it in thirds["items"]]) and len(thirds_ids) == 3
+    it0 = thirds["items"][0]
+    assert a[it0["id"]] == pytest.approx(np.mean([it0["sdri"][t] for t in ("speech", "music", "noise")]))
+    assert per_item(thirds, "sdri", "music")[it0["id"]] == it0["sdri"]["music"]
+    d = paired_mean_ci(a, b)
+    assert d["n"] == 3 and d["mean"] == pytest.approx(np.mean([b[i] - a[i] for i in a]))
+    # a constant shift has a zero-width paired interval, however spread the values are
+    shifted = {k: v + 1.5 for k, v in a.items()}
+    assert paired_mean_ci(a, shifted)["mean"] == pytest.approx(1.5) and paired_mean_ci(a, shifted)["ci95"] < 1e-9
+    assert paired_mean_ci(a, {"x": 1.0, **{k: a[k] for k in list(a)[:2]}})["n"] == 2  # only shared ids
+    with pytest.raises(ValueError, match="no mixture id"):
+        paired_mean_ci(a, {"x": 1.0})
 
 
 def test_evaluate_with_baselines_scores_every_baseline_on_the_same_mixtures(data):

@@ -142,7 +142,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, data):
     assert a["best"] == b["best"]
 
 
-def test_resume_refuses_other_settings(tmp_path, data):
+def test_resume_refuses_other_settings(tmp_path, data, capsys):
     cfg = small_config(tmp_path / "run", max_steps=2, valid_every=0)
     Trainer(TinySeparator(), data, cfg).fit()
     with pytest.raises(ResumeError, match="lr"):
@@ -150,6 +150,11 @@ def test_resume_refuses_other_settings(tmp_path, data):
     # More steps with the same settings continue the run.
     res = Trainer(TinySeparator(), data, small_config(tmp_path / "run", max_steps=4, valid_every=0)).fit()
     assert res["resumed_from"] == 2 and res["last_step"] == 4
+    assert "trained to step 4" in capsys.readouterr().out
+    # A finished run called again does nothing, and says so (not "trained ... in 0.0 s").
+    res = Trainer(TinySeparator(), data, small_config(tmp_path / "run", max_steps=4, valid_every=0)).fit()
+    assert res["resumed_from"] == 4 and res["last_step"] == 4
+    assert "already trained to step 4: nothing to do" in capsys.readouterr().out
     # resume=False starts over.
     res = Trainer(TinySeparator(), data, small_config(tmp_path / "run", max_steps=1, valid_every=0),
                   resume=False).fit()

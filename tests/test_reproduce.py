@@ -1,0 +1,55 @@
+"""mtass_lite.reproduce: equal CPU budgets, resumable runs, the summary json, pretrained export."""
+import json
+
+import pytest
+
+from _tiny_helpers import make_tiny_dataset
+from mtass_lite import reproduce as rp
+from mtass_lite.results import read_json
+
+
+@pytest.fixture
+def tiny_plan(monkeypatch, tmp_path):
+    # a plan small enough for a unit test: ~1 CPU-s per model in chunks of 2 steps
+    plan = rp.ReproPlan("lite", "fast", cpu_minutes=0.02, chunk_steps=2, eval_items=2,
+                        overrides={"valid_every": 2, "valid_items": 1, "segment": 0.5, "batch_size": 2})
+    monkeypatch.setitem(rp.PLANS, "smoke", plan)
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path / "results"))
+    return plan
+
+
+def test_reproduce_trains_each_model_to_its_budget_and_resumes(tmp_path, tiny_plan, monkeypatch):
+    data = make_tiny_dataset(tmp_path / "data", n_train=4, n_dev=1, n_test=2)
+    runs, lines = tmp_path / "runs", []
+    s = rp.reproduce("smoke", models=("d3net", "gcrn"), data=data, run_root=runs, results_name="repro",
+                     log=lines.append)
+    assert set(s["models"]) == {"d3net", "gcrn"} and set(s["baselines"]) == {"mixture/3", "silence"}
+    for name in ("d3net", "gcrn"):
+        m = s["models"][name]
+        assert m["training"]["cpu_seconds"] >= 60 * tiny_plan.cpu_minutes  # trained until the budget was spent
+        assert m["training"]["step"] >= 2 and m["training"]["step"] % 2 == 0  # whole chunks
+        assert m["n_items"] == 2 and set(m["sdri"]) == {"speech", "music", "noise", "avg"}
+    assert read_json(tmp_path / "results" / "repro.json")["models"]["d3net"] == json.loads(json.dumps(s["models"]["d3net"]))
+
+    # a second call reuses what is done and trains nothing
+    lines.clear()
+    again = rp.reproduce("smoke", models=("d3net",), data=data, run_root=runs, results_name="repro2", log=lines.append)
+    assert any("done earlier" in ln for ln in lines)
+    assert again["models"]["d3net"]["training"] == s["models"]["d3net"]["training"]
+
+    # interrupted after training, before evaluation: the spent budget is kept, evaluation redone
+    (runs / "gcrn" / "eval.json").unlink()
+    steps = s["models"]["gcrn"]["training"]["step"]
+    redo = rp.reproduce("smoke", models=("gcrn",), data=data, run_root=runs, results_name="repro3", log=lines.append)
+    assert redo["models"]["gcrn"]["training"]["step"] == steps
+
+    # the exported weights record what they were trained on
+    import torch
+
+    import mtass_lite.separate as sep
+
+    monkeypatch.setattr(sep, "pretrained_path", lambda name: tmp_path / "pretrained" / f"{name}_lite.pt")
+    (path,) = rp.export_pretrained(names=("d3net",), mode="smoke", run_root=runs)
+    payload = torch.load(path, weights_only=False)
+    assert payload["model_name"] == "d3net" and payload["trained"]["step"] == s["models"]["d3net"]["training"]["step"]
+    assert all(v.dtype == torch.float16 for v in payload["model"].values() if v.is_floating_point())
