@@ -66,6 +66,11 @@ def _pm(d) -> str:
     return f"{d['mean']:.2f} ± {d['ci95']:.2f}" if d.get("ci95") is not None else f"{d['mean']:.2f}"
 
 
+def _delta(d: dict) -> str:
+    """A signed (paired) difference with its 95 % CI half-width."""
+    return f"{d['mean']:+.2f} ± {d['ci95']:.2f}"
+
+
 def reproduction_markdown(mode: str = "cpu") -> str | None:
     p = results_dir() / f"reproduction_{mode}.json"
     if not p.exists():
@@ -156,15 +161,16 @@ def _variant_order(keys) -> list[str]:
     return sorted(keys, key=rank)
 
 
-def augment_markdown() -> str | None:
-    p = results_dir() / "real_gap_augment.json"
+def augment_markdown(name: str = "real_gap_augment") -> str | None:
+    """The equal-step augmentation comparison of ``results/<name>.json`` (benchmarks/real_gap_augment.py)."""
+    p = results_dir() / f"{name}.json"
     if not p.exists():
         return None
     res, paper = read_json(p), paper_table()
 
     def paired(v, label):
         d = v.get("paired_vs_none", {}).get(label, {}).get("sdri")
-        return f"{d['mean']:+.2f} ± {d['ci95']:.2f}" if d else "–"
+        return _delta(d) if d else "–"
 
     rows = [f"{paper[res['model']]['label']} lite, {res['steps']} training steps each (same seed, same data "
             f"order), best dev checkpoint; SDRi / SI-SDRi averaged over the three tracks (dB). The Δ columns "
@@ -181,9 +187,33 @@ def augment_markdown() -> str | None:
     return "\n".join(rows)
 
 
+def attribution_markdown() -> str | None:
+    """Which real source costs how much (benchmarks/real_gap_attribution.py): paired SI-SDRi changes."""
+    p = results_dir() / "real_gap_attribution.json"
+    if not p.exists():
+        return None
+    res = read_json(p)
+    synth, real = (" ".join(f"{t}:{c}" for t in TRACKS) for c in ("synthetic", "real"))
+    rows = ["Average SI-SDRi (dB) on the all-synthetic and the all-real test set, and its paired change when one "
+            "source alone is real (mean over the other two sources' settings, ± 95 % CI, 50 mixtures):", "",
+            "| Model | all synthetic | all real | real speech | real music | real noise |", "|---|---|---|---|---|---|"]
+    for name, m in res["models"].items():
+        e, sets = m["effect_of_real"], m["sets"]
+        rows.append(f"| {name} | {sets[synth]['si_sdri']['avg']['mean']:.2f} | {sets[real]['si_sdri']['avg']['mean']:.2f} | "
+                    + " | ".join(_delta(e[src]["si_sdri"]["avg"]) for src in TRACKS) + " |")
+    name, m = next(iter(res["models"].items()))
+    rows += ["", f"Per track, {name}: the change of each track's SI-SDRi when one source is real:", "",
+             "| Real source | speech track | music track | noise track |", "|---|---|---|---|"]
+    for src in TRACKS:
+        rows.append(f"| {src} | " + " | ".join(_delta(m["effect_of_real"][src]["si_sdri"][t]) for t in TRACKS) + " |")
+    return "\n".join(rows)
+
+
 SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "profile_table": profile_markdown,
             "reproduction_table": reproduction_markdown, "real_table": real_markdown,
-            "budget_table": budget_markdown, "augment_table": augment_markdown}
+            "budget_table": budget_markdown, "augment_table": augment_markdown,
+            "augment_long_table": lambda: augment_markdown("real_gap_augment_1600"),
+            "attribution_table": attribution_markdown}
 
 
 def render_readme(text: str) -> str:

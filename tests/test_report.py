@@ -13,3 +13,43 @@ def test_render_replaces_only_marked_sections():
     text = "intro\n<!-- BEGIN paper_table -->\nold\n<!-- END paper_table -->\noutro 1.23\n"
     out = report.render_readme(text)
     assert "old" not in out and "| Complex-MTASSNet | 28.18 M" in out and out.endswith("outro 1.23\n")
+
+
+def _ci(mean, half=0.1):
+    return {"mean": mean, "ci95": half, "std": 1.0, "n": 50}
+
+
+def _row(tiny, real):
+    return {label: {m: {t: _ci(v) for t in ("speech", "music", "noise", "avg")} for m in ("sdri", "si_sdri")}
+            for label, v in (("tiny", tiny), ("real", real))}
+
+
+def test_augment_table_orders_variants_and_shows_paired_differences(tmp_path, monkeypatch):
+    from mtass_lite.results import write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    remix = {**_row(6.5, 5.5), "seed": 0,
+             "paired_vs_none": {"tiny": {"sdri": _ci(-0.5, 0.12)}, "real": {"sdri": _ci(0.25, 0.2)}}}
+    write_json("gap", {"model": "complex_mtassnet", "steps": 600, "variants": {
+        "remix@seed1": {**_row(6.0, 5.0), "seed": 1}, "remix": remix, "none": {**_row(7.0, 5.25), "seed": 0}}})
+    lines = report.augment_markdown("gap").splitlines()
+    body = [ln for ln in lines if ln.startswith("| `")]
+    assert [ln.split("|")[1].strip() for ln in body] == ["`none`", "`remix`", "`remix`"]  # seed 0 first
+    assert body[0].split("|")[5].strip() == "-1.75" and body[0].rstrip().endswith("| – | – |")
+    assert "| -0.50 ± 0.12 | +0.25 ± 0.20 |" in body[1] and "| 1 |" in body[2]
+    assert report.augment_markdown("missing") is None
+
+
+def test_attribution_table_renders_effects_per_source(tmp_path, monkeypatch):
+    from mtass_lite.results import write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    tracks = ("speech", "music", "noise")
+    sets = {" ".join(f"{t}:{c}" for t in tracks): {"si_sdri": {"avg": _ci(v)}} for c, v in (("synthetic", 5.0),
+                                                                                              ("real", 2.0))}
+    effect = {src: {"si_sdri": {t: _ci(-float(i + 1) if t == "avg" else -0.5 * (i + 1)) for t in (*tracks, "avg")}}
+              for i, src in enumerate(tracks)}
+    write_json("real_gap_attribution", {"models": {"m1": {"sets": sets, "effect_of_real": effect}}})
+    text = report.attribution_markdown()
+    assert "| m1 | 5.00 | 2.00 | -1.00 ± 0.10 | -2.00 ± 0.10 | -3.00 ± 0.10 |" in text
+    assert "| music | -1.00 ± 0.10 | -1.00 ± 0.10 | -1.00 ± 0.10 |" in text
