@@ -66,9 +66,11 @@ def _pm(d) -> str:
     return f"{d['mean']:.2f} ± {d['ci95']:.2f}" if d.get("ci95") is not None else f"{d['mean']:.2f}"
 
 
-def _delta(d: dict) -> str:
-    """A signed (paired) difference with its 95 % CI half-width."""
-    return f"{d['mean']:+.2f} ± {d['ci95']:.2f}"
+def _delta(d: dict, mark_ns: bool = False) -> str:
+    """A signed (paired) difference with its 95 % CI half-width; ``mark_ns``: " (n.s.)" when the
+    interval contains zero (no detectable change)."""
+    ns = " (n.s.)" if mark_ns and abs(d["mean"]) <= d["ci95"] else ""
+    return f"{d['mean']:+.2f} ± {d['ci95']:.2f}{ns}"
 
 
 def reproduction_markdown(mode: str = "cpu") -> str | None:
@@ -170,7 +172,7 @@ def augment_markdown(name: str = "real_gap_augment") -> str | None:
 
     def paired(v, label):
         d = v.get("paired_vs_none", {}).get(label, {}).get("sdri")
-        return _delta(d) if d else "–"
+        return _delta(d, mark_ns=True) if d else "–"
 
     rows = [f"{paper[res['model']]['label']} lite, {res['steps']} training steps each (same seed, same data "
             f"order), best dev checkpoint; SDRi / SI-SDRi averaged over the three tracks (dB). The Δ columns "

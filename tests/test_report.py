@@ -29,14 +29,14 @@ def test_augment_table_orders_variants_and_shows_paired_differences(tmp_path, mo
 
     monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
     remix = {**_row(6.5, 5.5), "seed": 0,
-             "paired_vs_none": {"tiny": {"sdri": _ci(-0.5, 0.12)}, "real": {"sdri": _ci(0.25, 0.2)}}}
+             "paired_vs_none": {"tiny": {"sdri": _ci(-0.5, 0.12)}, "real": {"sdri": _ci(0.25, 0.3)}}}
     write_json("gap", {"model": "complex_mtassnet", "steps": 600, "variants": {
         "remix@seed1": {**_row(6.0, 5.0), "seed": 1}, "remix": remix, "none": {**_row(7.0, 5.25), "seed": 0}}})
     lines = report.augment_markdown("gap").splitlines()
     body = [ln for ln in lines if ln.startswith("| `")]
     assert [ln.split("|")[1].strip() for ln in body] == ["`none`", "`remix`", "`remix`"]  # seed 0 first
     assert body[0].split("|")[5].strip() == "-1.75" and body[0].rstrip().endswith("| – | – |")
-    assert "| -0.50 ± 0.12 | +0.25 ± 0.20 |" in body[1] and "| 1 |" in body[2]
+    assert "| -0.50 ± 0.12 | +0.25 ± 0.30 (n.s.) |" in body[1]  # an interval containing 0 is marked and "| 1 |" in body[2]
     assert report.augment_markdown("missing") is None
 
 
