@@ -7,7 +7,8 @@ per-mixture scores so that every variant is compared with ``none`` *paired* (sam
 ``paired_vs_none`` holds the mean difference and its 95 % interval.
 Equal steps, not equal time: augmentation costs little per step. ``--seeds 0 1`` trains each variant
 from two initialisations/data orders (keys ``<kind>`` for seed 0, ``<kind>@seed<N>`` otherwise), which
-measures run-to-run noise, the part a paired interval over mixtures does not see.
+measures run-to-run noise, the part a paired interval over mixtures does not see; ``pooled_vs_none``
+averages each mixture's difference over the seeds before taking the interval.
 Runs are resumable and a finished one is not retrained; several invocations may run in parallel
 (each writes its rows under a lock). Writes results/real_gap_augment.json.
 
@@ -19,11 +20,12 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from mtass_lite import REPO_ROOT
 from mtass_lite.data.augment import AUGMENTS
-from mtass_lite.evaluate import paired_mean_ci
+from mtass_lite.evaluate import mean_ci, paired_mean_ci
 from mtass_lite.results import update_json
 from mtass_lite.train import Trainer, build_model_from_spec, load_checkpoint, load_config
 from real_generalisation import score_on_both, test_sets
@@ -43,6 +45,19 @@ def add_paired(out: dict) -> None:
             continue
         v["paired_vs_none"] = {label: {m: paired_mean_ci(ref[label]["per_mixture"][m], v[label]["per_mixture"][m])
                                        for m in ("sdri", "si_sdri")} for label in ("tiny", "real")}
+    # pooled over seeds: per mixture, the mean over seeds of (kind - none), then its interval
+    out["pooled_vs_none"] = {}
+    for kind in {k.partition("@")[0] for k in out.get("variants", {})} - {"none"}:
+        seeds = sorted(k.partition("@")[2] for k in out["variants"] if k.partition("@")[0] == kind)
+        pairs = [(out["variants"].get("none" + (f"@{s}" if s else "")), out["variants"][kind + (f"@{s}" if s else "")])
+                 for s in seeds]
+        pairs = [(a, b) for a, b in pairs if a and "per_mixture" in a["real"] and "per_mixture" in b["real"]]
+        if len(pairs) < 2:
+            continue
+        out["pooled_vs_none"][kind] = {"seeds": [b.get("seed", 0) for _, b in pairs], **{
+            label: {m: mean_ci([np.mean([b[label]["per_mixture"][m][i] - a[label]["per_mixture"][m][i]
+                                         for a, b in pairs]) for i in pairs[0][0][label]["per_mixture"][m]])
+                    for m in ("sdri", "si_sdri")} for label in ("tiny", "real")}}
 
 
 def main(argv=None) -> int:
@@ -54,7 +69,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--runs", default=str(REPO_ROOT / "runs" / "aug"))
     ap.add_argument("--out", default="real_gap_augment")
+    ap.add_argument("--recompute", action="store_true", help="only recompute the paired statistics of the json")
     a = ap.parse_args(argv)
+    if a.recompute:
+        update_json(a.out, add_paired)
+        return 0
 
     realmini = Path(a.realmini)
     sets = test_sets(realmini)

@@ -116,6 +116,8 @@ if have_cpu:
 # longer and remixes every batch on the fly (`augment: remix`, `mtass_lite.data.augment`: speech of
 # one crop, music and noise of others, fresh recipe SNRs). Two things changed at once, so read the
 # difference as "what the longer, augmented recipe buys", not as the effect of either alone.
+# (Section 5's 1600-step comparison separates the two for Complex-MTASSNet: at that budget the gain
+# is the longer training; remixing makes no measurable difference.)
 
 # %%
 budget = report.budget_markdown()
@@ -187,11 +189,20 @@ Markdown(gap_long) if gap_long else print("results/real_gap_augment_1600.json is
 #   hit hardest; a fixed CPU budget favours cheap-per-step models.
 # - *What to look for.* Whether the *ordering* survives and whether Complex-MTASSNet's advantage on
 #   music holds at this scale. Where confidence intervals overlap, the data cannot rank the models.
+# - *Which source.* The attribution tables say what the gap is made of: each real source costs its own
+#   track most, and real speech costs the most overall. Re-mixing, tilting, re-pitching or
+#   reverberating the *synthetic* sources does not give them the sound of recorded voices and songs;
+#   at the budgets we can afford, none of those augmentations narrows the gap beyond run-to-run noise.
+#   Speech that sounds recorded is what the data needs next.
 #
 # ## Exercises
 # 1. Rerun `python -m mtass_lite reproduce --mode cpu --cpu-minutes 40 --runs runs/cpu40`. Which
 #    model gains most from the doubled budget?
 # 2. Train with SI-SDR loss instead of SNR (`--config` with `loss: si_sdr`) and compare SDRi with
 #    SI-SDRi. What happens to the scale (chapter 03)?
-# 3. Run `benchmarks/real_gap_augment.py --model d3net --steps 500`: does dynamic mixing help the
-#    STFT-domain model as much as Complex-MTASSNet?
+# 3. Run `benchmarks/real_gap_augment.py --model d3net --steps 500 --variants none remix --runs runs/aug_d3net
+#    --out gap_d3net`: does dynamic mixing help the STFT-domain model more than Complex-MTASSNet?
+# 4. The attribution says real speech costs most. Design an augmentation of the speech stem only
+#    (for example random jitter of eSpeak's pitch, or breath noise under the voiced parts), add it to
+#    `mtass_lite.data.augment.AUGMENTS`, and measure it with the paired table. Does it move the
+#    "real speech" column of `benchmarks/real_gap_attribution.py --checkpoints ...`?

@@ -186,6 +186,10 @@ def augment_markdown(name: str = "real_gap_augment") -> str | None:
                     f"{r['sdri']['avg']['mean']:.2f} | {r['sdri']['avg']['mean'] - t['sdri']['avg']['mean']:+.2f} | "
                     f"{t['si_sdri']['avg']['mean']:.2f} | {r['si_sdri']['avg']['mean']:.2f} | {paired(v, 'tiny')} | "
                     f"{paired(v, 'real')} |")
+    for kind, pooled in res.get("pooled_vs_none", {}).items():
+        rows += ["", f"`{kind}` − `none`, each mixture's difference averaged over seeds "
+                     f"{', '.join(map(str, pooled['seeds']))}: SDRi tiny {_delta(pooled['tiny']['sdri'], True)}, "
+                     f"real {_delta(pooled['real']['sdri'], True)} dB."]
     return "\n".join(rows)
 
 

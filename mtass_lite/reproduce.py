@@ -40,7 +40,8 @@ class ReproPlan:
 
 PLANS = {
     # 20 CPU-min x 5 models: about an hour on two cores. Dynamic mixing ("remix", mtass_lite.data.augment)
-    # narrows the synthetic -> real gap at equal steps (benchmarks/real_gap_augment.py).
+    # was chosen from the 600-step comparison of benchmarks/real_gap_augment.py (a small real-recording
+    # gain); at 1600 steps it is neutral on both test sets (README, "Measured steps against it").
     "cpu": ReproPlan("lite", "fast", cpu_minutes=20.0, chunk_steps=100, eval_items=None,
                      overrides={"augment": "remix"}),
     "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None),

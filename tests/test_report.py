@@ -38,6 +38,10 @@ def test_augment_table_orders_variants_and_shows_paired_differences(tmp_path, mo
     assert body[0].split("|")[5].strip() == "-1.75" and body[0].rstrip().endswith("| – | – |")
     assert "| -0.50 ± 0.12 | +0.25 ± 0.30 (n.s.) |" in body[1]  # an interval containing 0 is marked and "| 1 |" in body[2]
     assert report.augment_markdown("missing") is None
+    write_json("gap2", {"model": "complex_mtassnet", "steps": 600, "variants": {"none": {**_row(7.0, 5.25)}},
+                        "pooled_vs_none": {"remix": {"seeds": [0, 1], "tiny": {"sdri": _ci(-0.26, 0.1)},
+                                                     "real": {"sdri": _ci(0.2, 0.17)}}}})
+    assert report.augment_markdown("gap2").endswith("seeds 0, 1: SDRi tiny -0.26 ± 0.10, real +0.20 ± 0.17 dB.")
 
 
 def test_attribution_table_renders_effects_per_source(tmp_path, monkeypatch):
