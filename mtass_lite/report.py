@@ -28,11 +28,16 @@ def paper_markdown() -> str:
     return "\n".join(rows)
 
 
+def _result(name: str) -> dict | None:
+    """``results/<name>.json``, or None when it has not been computed (the section says so)."""
+    p = results_dir() / f"{name}.json"
+    return read_json(p) if p.exists() else None
+
+
 def oracle_markdown() -> str | None:
-    p = results_dir() / "oracle_masks.json"
-    if not p.exists():
+    res = _result("oracle_masks")
+    if res is None:
         return None
-    res = read_json(p)
     rows = [f"Oracle SDRi (dB, plain SNR form) on {res['n_items']} MTASS-tiny test mixtures, masks bounded "
             f"at {res['bound']}:", "", "| Mask | Speech | Music | Noise | Avg |", "|---|---|---|---|---|"]
     for k, v in res["mean"].items():
@@ -43,10 +48,9 @@ def oracle_markdown() -> str | None:
 
 
 def profile_markdown() -> str | None:
-    p = results_dir() / "profile.json"
-    if not p.exists():
+    prof = _result("profile")
+    if prof is None:
         return None
-    prof = read_json(p)
     rows_in = prof["models"] if isinstance(prof, dict) and "models" in prof else prof
     paper = paper_table()
     load = prof.get("load_average_1min") if isinstance(prof, dict) else None
@@ -74,10 +78,10 @@ def _delta(d: dict, mark_ns: bool = False) -> str:
 
 
 def reproduction_markdown(mode: str = "cpu") -> str | None:
-    p = results_dir() / f"reproduction_{mode}.json"
-    if not p.exists():
+    res = _result(f"reproduction_{mode}")
+    if res is None:
         return None
-    res, paper = read_json(p), paper_table()
+    paper = paper_table()
     plan = res.get("plan", {})
     how = []
     if plan.get("cpu_minutes"):
@@ -108,10 +112,10 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
 
 
 def real_markdown() -> str | None:
-    p = results_dir() / "real_generalisation.json"
-    if not p.exists():
+    res = _result("real_generalisation")
+    if res is None:
         return None
-    res, paper = read_json(p), paper_table()
+    paper = paper_table()
     rows = [f"SDRi (dB) of the CPU-reproduction models on the MTASS-tiny test set and on "
             f"{res['real_test_set']['n_mixtures']} mixtures mixed with the same recipe from real recordings "
             f"({res['real_test_set']['source']}):", "",
@@ -131,10 +135,10 @@ def real_markdown() -> str | None:
 
 def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "reproduction_cpu") -> str | None:
     """Average SDRi per model in two CPU reproductions (an earlier, shorter one and the current one)."""
-    pa, pb = results_dir() / f"{before}.json", results_dir() / f"{after}.json"
-    if not (pa.exists() and pb.exists()):
+    a, b = _result(before), _result(after)
+    if a is None or b is None:
         return None
-    a, b, paper = read_json(pa), read_json(pb), paper_table()
+    paper = paper_table()
 
     def setting(r):
         aug = r.get("plan", {}).get("overrides", {}).get("augment", "none")
@@ -165,10 +169,10 @@ def _variant_order(keys) -> list[str]:
 
 def augment_markdown(name: str = "real_gap_augment") -> str | None:
     """The equal-step augmentation comparison of ``results/<name>.json`` (benchmarks/real_gap_augment.py)."""
-    p = results_dir() / f"{name}.json"
-    if not p.exists():
+    res = _result(name)
+    if res is None:
         return None
-    res, paper = read_json(p), paper_table()
+    paper = paper_table()
 
     def paired(v, label):
         d = v.get("paired_vs_none", {}).get(label, {}).get("sdri")
@@ -195,10 +199,9 @@ def augment_markdown(name: str = "real_gap_augment") -> str | None:
 
 def attribution_markdown() -> str | None:
     """Which real source costs how much (benchmarks/real_gap_attribution.py): paired SI-SDRi changes."""
-    p = results_dir() / "real_gap_attribution.json"
-    if not p.exists():
+    res = _result("real_gap_attribution")
+    if res is None:
         return None
-    res = read_json(p)
     synth, real = (" ".join(f"{t}:{c}" for t in TRACKS) for c in ("synthetic", "real"))
     rows = ["Average SI-SDRi (dB) on the all-synthetic and the all-real test set, and its paired change when one "
             "source alone is real (mean over the other two sources' settings, ± 95 % CI, 50 mixtures):", "",
