@@ -26,8 +26,8 @@ import numpy as np
 from mtass_lite import REPO_ROOT, TRACKS, data_root
 from mtass_lite.audio import save_audio
 from mtass_lite.data.datasets import MTASSDataset, read_metadata
-from mtass_lite.data.mixing import PEAK_CEILING, mix_at_snr, write_csv_atomic
-from mtass_lite.evaluate import evaluate_model, headline, mean_ci, per_item
+from mtass_lite.data.mixing import mix_at_snr, peak_guard, write_csv_atomic
+from mtass_lite.evaluate import evaluate_model, headline, per_item, pooled_paired_mean_ci
 from mtass_lite.results import update_json
 from mtass_lite.separate import resolve_model
 from real_generalisation import test_sets
@@ -56,11 +56,9 @@ def build_hybrid(tiny: Path, real: Path, choice: tuple[str, str, str], out: Path
         speech = stems[0][:n]
         music, _ = mix_at_snr(speech, stems[1][:n], float(row["snr_music"]))
         noise, _ = mix_at_snr(speech, stems[2][:n], float(row["snr_noise"]))
-        tracks = np.stack([speech, music, noise])
-        mixture = tracks.sum(0)
-        scale = min(1.0, PEAK_CEILING / max(float(np.abs(mixture).max()), float(np.abs(tracks).max()), 1e-12))
+        mixture, tracks, scale = peak_guard(np.stack([speech, music, noise]))
         for name, x in (("mixture", mixture), *zip(TRACKS, tracks)):
-            save_audio(split / name / f"{row['id']}.wav", x * scale)
+            save_audio(split / name / f"{row['id']}.wav", x)
         rows.append({"id": row["id"], "snr_music": row["snr_music"], "snr_noise": row["snr_noise"],
                      **{f"{t}_from": c for t, c in zip(TRACKS, choice)}, "clip_scale": round(scale, 6)})
     write_csv_atomic(split / "metadata.csv", rows, list(rows[0]))
@@ -91,11 +89,9 @@ def effects(per_set: dict[str, dict[str, dict[str, dict[str, float]]]]) -> dict:
             if choice[k] == "synthetic":
                 real_choice = tuple("real" if j == k else c for j, c in enumerate(choice))
                 pairs.append((per_set[set_label(choice)], per_set[set_label(real_choice)]))
-        out[source] = {
-            metric: {track: mean_ci([np.mean([b[metric][track][i] - a[metric][track][i] for a, b in pairs])
-                                     for i in pairs[0][0][metric][track]])
-                     for track in (*TRACKS, "avg")}
-            for metric in ("sdri", "si_sdri")}
+        out[source] = {metric: {track: pooled_paired_mean_ci((a[metric][track], b[metric][track]) for a, b in pairs)
+                                for track in (*TRACKS, "avg")}
+                       for metric in ("sdri", "si_sdri")}
     return out
 
 
@@ -133,9 +129,9 @@ def main(argv=None) -> int:
         update_json(a.out, put)
         e = row["effect_of_real"]
         for src in TRACKS:
+            d = e[src]["si_sdri"]
             print(f"{name}: real {src:6s} changes SI-SDRi of " + "  ".join(
-                f"{t} {e[src]['si_sdri'][t]['mean']:+.2f}±{e[src]['si_sdri'][t]['ci95']:.2f}" for t in (*TRACKS, "avg")),
-                flush=True)
+                f"{t} {d[t]['mean']:+.2f}±{d[t]['ci95']:.2f}" for t in (*TRACKS, "avg")), flush=True)
     return 0
 
 

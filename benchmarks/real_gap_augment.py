@@ -20,12 +20,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from mtass_lite import REPO_ROOT
 from mtass_lite.data.augment import AUGMENTS
-from mtass_lite.evaluate import mean_ci, paired_mean_ci
+from mtass_lite.evaluate import paired_mean_ci, pooled_paired_mean_ci
 from mtass_lite.results import update_json
 from mtass_lite.train import Trainer, build_model_from_spec, load_checkpoint, load_config
 from real_generalisation import score_on_both, test_sets
@@ -35,29 +34,30 @@ def variant_key(kind: str, seed: int) -> str:
     return kind if seed == 0 else f"{kind}@seed{seed}"
 
 
+def _with_seed(kind: str, tag: str) -> str:
+    """The variant key of ``kind`` for a seed tag as it follows "@" in a key (``""`` for seed 0)."""
+    return kind + (f"@{tag}" if tag else "")
+
+
 def add_paired(out: dict) -> None:
-    """``variants[k]["paired_vs_none"]``: ``k - none`` (same seed) over the same mixtures, per test set."""
-    for key, v in out.get("variants", {}).items():
-        kind, _, seed = key.partition("@")
-        ref = out["variants"].get("none" + (f"@{seed}" if seed else ""))
+    """``variants[k]["paired_vs_none"]``: ``k - none`` (same seed) over the same mixtures, per test set;
+    ``pooled_vs_none[kind]``: the same with each mixture's difference averaged over the seeds first."""
+    variants = out.get("variants", {})
+    pairs_of: dict[str, list] = {}
+    for key, v in variants.items():
+        kind, _, tag = key.partition("@")
+        ref = variants.get(_with_seed("none", tag))
         if kind == "none" or ref is None or "per_mixture" not in v.get("real", {}) \
                 or "per_mixture" not in ref.get("real", {}):
             continue
         v["paired_vs_none"] = {label: {m: paired_mean_ci(ref[label]["per_mixture"][m], v[label]["per_mixture"][m])
                                        for m in ("sdri", "si_sdri")} for label in ("tiny", "real")}
-    # pooled over seeds: per mixture, the mean over seeds of (kind - none), then its interval
-    out["pooled_vs_none"] = {}
-    for kind in {k.partition("@")[0] for k in out.get("variants", {})} - {"none"}:
-        seeds = sorted(k.partition("@")[2] for k in out["variants"] if k.partition("@")[0] == kind)
-        pairs = [(out["variants"].get("none" + (f"@{s}" if s else "")), out["variants"][kind + (f"@{s}" if s else "")])
-                 for s in seeds]
-        pairs = [(a, b) for a, b in pairs if a and "per_mixture" in a["real"] and "per_mixture" in b["real"]]
-        if len(pairs) < 2:
-            continue
-        out["pooled_vs_none"][kind] = {"seeds": [b.get("seed", 0) for _, b in pairs], **{
-            label: {m: mean_ci([np.mean([b[label]["per_mixture"][m][i] - a[label]["per_mixture"][m][i]
-                                         for a, b in pairs]) for i in pairs[0][0][label]["per_mixture"][m]])
+        pairs_of.setdefault(kind, []).append((ref, v))
+    out["pooled_vs_none"] = {
+        kind: {"seeds": sorted(v.get("seed", 0) for _, v in pairs), **{
+            label: {m: pooled_paired_mean_ci((a[label]["per_mixture"][m], b[label]["per_mixture"][m]) for a, b in pairs)
                     for m in ("sdri", "si_sdri")} for label in ("tiny", "real")}}
+        for kind, pairs in pairs_of.items() if len(pairs) >= 2}
 
 
 def main(argv=None) -> int:

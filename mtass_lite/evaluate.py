@@ -84,10 +84,21 @@ def paired_mean_ci(before: dict[str, float], after: dict[str, float], level: flo
     Two systems scored on the *same* mixtures differ far less than their separate confidence
     intervals suggest: most of the spread is mixture difficulty, which a paired difference cancels.
     """
-    ids = sorted(set(before) & set(after))
+    return pooled_paired_mean_ci([(before, after)], level)
+
+
+def pooled_paired_mean_ci(pairs, level: float = 0.95) -> dict[str, float]:
+    """:func:`paired_mean_ci` over several ``(before, after)`` pairs of ``{mixture id: value}``.
+
+    Per mixture (the ids every dict scores), the differences ``after - before`` are averaged over the
+    pairs first (over seeds of one comparison, or over the settings of other factors), then the mean
+    and its interval are taken over mixtures.
+    """
+    pairs = list(pairs)
+    ids = sorted(set.intersection(*(set(d) for pair in pairs for d in pair))) if pairs else []
     if not ids:
         raise ValueError("no mixture id is scored by both systems")
-    return mean_ci([after[i] - before[i] for i in ids], level)
+    return mean_ci([float(np.mean([after[i] - before[i] for before, after in pairs])) for i in ids], level)
 
 
 def per_item(result: dict, metric: str = "sdri", track: str = "avg") -> dict[str, float]:

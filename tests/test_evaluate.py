@@ -9,7 +9,8 @@ from _tiny_helpers import MixtureThirds, Oracle, make_tiny_dataset
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.baselines import BASELINES
 from mtass_lite.evaluate import (baseline_summaries, comparison_table, evaluate_model, evaluate_with_baselines,
-                                 mean_ci, paired_mean_ci, per_item, summary_table, write_results)
+                                 mean_ci, paired_mean_ci, per_item, pooled_paired_mean_ci, summary_table,
+                                 write_results)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,10 @@ def test_paired_difference_cancels_mixture_difficulty(data):
     assert paired_mean_ci(a, {"x": 1.0, **{k: a[k] for k in list(a)[:2]}})["n"] == 2  # only shared ids
     with pytest.raises(ValueError, match="no mixture id"):
         paired_mean_ci(a, {"x": 1.0})
+    # pooled over two pairs: per mixture, the two differences are averaged before the interval
+    pooled = pooled_paired_mean_ci([(a, b), (a, shifted)])
+    assert pooled == mean_ci([((b[i] - a[i]) + 1.5) / 2 for i in sorted(a)])
+    assert pooled_paired_mean_ci([(a, b)]) == d
 
 
 def test_evaluate_with_baselines_scores_every_baseline_on_the_same_mixtures(data):

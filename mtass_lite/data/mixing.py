@@ -209,6 +209,19 @@ def mix_at_snr(reference: np.ndarray, other: np.ndarray, snr_db: float) -> tuple
     return (np.asarray(other, dtype=np.float64) * gain).astype(np.float32), gain
 
 
+def peak_guard(stems: np.ndarray, ceiling: float = PEAK_CEILING) -> tuple[np.ndarray, np.ndarray, float]:
+    """The recipe's clip guard: ``stems [3, T]`` -> ``(mixture [T], targets [3, T], clip_scale)``, float32.
+
+    If the mixture or any stem peaks above ``ceiling``, everything is scaled together (SNRs unchanged)
+    rather than letting a writer wrap or clip; the mixture is the exact float32 sum of the targets.
+    """
+    stems = np.asarray(stems, dtype=np.float64)
+    peak = max(float(np.abs(stems.sum(0)).max()), float(np.abs(stems).max()))
+    clip_scale = ceiling / peak if peak > ceiling else 1.0
+    targets = (stems * clip_scale).astype(np.float32)
+    return targets[0] + targets[1] + targets[2], targets, clip_scale
+
+
 @dataclass(frozen=True)
 class MixConfig:
     """Settings of the recipe (defaults = MTASS, plus the guards described in the module docstring)."""
@@ -291,11 +304,7 @@ def make_mixture(index: int, pools: Pools, seed: int, split: str = "train",
     music, gain_music = mix_at_snr(speech, segs["music"], snr_music)
     noise, gain_noise = mix_at_snr(speech, segs["noise"], snr_noise)
     stems = np.stack([speech, music.astype(np.float64), noise.astype(np.float64)])
-    # Clip guard: scale everything together (SNRs unchanged) rather than let a writer wrap or clip.
-    peak = max(float(np.abs(stems.sum(0)).max()), float(np.abs(stems).max()))
-    clip_scale = cfg.peak_ceiling / peak if peak > cfg.peak_ceiling else 1.0
-    targets = (stems * clip_scale).astype(np.float32)
-    mixture = targets[0] + targets[1] + targets[2]  # float32, the exact sum of the written targets
+    mixture, targets, clip_scale = peak_guard(stems, cfg.peak_ceiling)
     row = {
         "id": mixture_id or f"{index:06d}", "index": index, "seed": seed, "split": split,
         "num_samples": cfg.segment_samples,
