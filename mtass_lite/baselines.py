@@ -5,6 +5,11 @@ whenever a track's SDR in the mixture is negative (music and noise are mixed at 
 speech, so each track is usually below the other two combined): returning silence gives
 ``SDR = 0 dB`` and so ``SDRi = −SDR(mixture)``; returning a third of the mixture does better still.
 A positive SDRi is therefore not evidence of separation; beating these baselines is.
+
+SI-SDRi does not share the silence pitfall: SI-SDR is undefined for a silent estimate, and
+:func:`mtass_lite.metrics.si_sdr` scores it a fixed :data:`~mtass_lite.metrics.SILENCE_FLOOR_DB`
+(−50 dB, chance level), so silence scores SI-SDRi = −50 − SI-SDR(mixture), strongly negative. A scaled
+mixture keeps the mixture's SI-SDR: SI-SDRi = 0.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ class ScaledMixture(nn.Module):
 
 
 class Silence(nn.Module):
-    """All-zero estimates: SDR = 0 dB on every track."""
+    """All-zero estimates: SDR = 0 dB on every track (SDRi = −SDR(mixture), often positive), while
+    SI-SDR is the −50 dB silence floor (SI-SDRi strongly negative)."""
 
     def forward(self, mixture: torch.Tensor) -> torch.Tensor:
         """``[B, T] -> [B, 3, T]`` of zeros."""

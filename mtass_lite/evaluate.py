@@ -4,12 +4,15 @@ Every number names its metric (asteroid's users stumble on SI-SDRi vs SDRi; STYL
 
 - ``sdr``     plain SNR-form SDR ``10 log10(||s||^2 / ||s - ŝ||^2)`` of the estimate, dB.
 - ``sdri``    ``sdr`` of the estimate minus ``sdr`` of the unprocessed mixture: **the MTASS paper's
-  metric** (PAPER_FACTS, results table).
+  metric** (the MTASS README's results table).
 - ``sdr_mix`` ``sdr`` of the unprocessed mixture for each track. Beware: an all-zero estimate has
   ``sdr = 0`` dB, so it scores ``sdri = -sdr_mix``, positive whenever the track is below the rest
   of the mixture. A barely trained model that outputs near-silence shows exactly that: a few dB of
   SDRi with a very negative SI-SDRi. Read the two together.
-- ``si_sdr``, ``si_sdri``  scale-invariant SDR and its improvement (Le Roux et al. 2019).
+- ``si_sdr``, ``si_sdri``  scale-invariant SDR and its improvement (Le Roux et al. 2019). A silent
+  estimate (energy below 1e-10 of the reference's) has no defined SI-SDR and scores the fixed floor
+  ``metrics.SILENCE_FLOOR_DB`` = −50 dB (:func:`mtass_lite.metrics.si_sdr`), so silence's ``si_sdri``
+  is strongly negative, never a gain.
 - with ``extra=True``: ``bss_sdr`` (BSS-eval v3 SDR, 512-tap distortion filter, fast_bss_eval),
   ``pesq_wb`` and ``stoi`` of the speech track.
 
@@ -43,7 +46,8 @@ METRIC_DOCS = {
     "sdri": "SDR improvement: sdr(estimate) - sdr(mixture), plain SNR form, dB (the MTASS paper's metric)",
     "sdr_mix": "plain SNR-form SDR of the unprocessed mixture for the track, dB (an all-zero estimate "
                "scores sdri = -sdr_mix)",
-    "si_sdr": "scale-invariant SDR of the estimate (Le Roux et al. 2019), dB",
+    "si_sdr": "scale-invariant SDR of the estimate (Le Roux et al. 2019), dB; a silent estimate (energy "
+              "< 1e-10 of the reference's) scores the fixed floor -50 dB",
     "si_sdri": "SI-SDR improvement: si_sdr(estimate) - si_sdr(mixture), dB",
     "bss_sdr": "BSS-eval v3 SDR (512-tap distortion filter, fast_bss_eval, no permutation), dB",
     "pesq_wb": "wide-band PESQ (ITU-T P.862.2, MOS-LQO) of the speech estimate",

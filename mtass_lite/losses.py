@@ -7,11 +7,13 @@ released Complex-MTASSNet code, which sums its objective over tracks).
 - ``"snr"``    negative plain-SNR SDR in the time domain (:func:`mtass_lite.metrics.sdr`): the loss
   that matches the paper's scale-dependent SDRi metric.
 - ``"si_sdr"`` negative SI-SDR (:func:`mtass_lite.metrics.si_sdr`). Scale-invariant: a net trained with
-  it alone leaves its output gain arbitrary, which the plain-SNR SDRi punishes (PAPER_FACTS,
-  "Measured here": SI-SDRi positive while SDRi was -21 dB). Use it knowingly.
+  it alone leaves its output gain arbitrary, which the plain-SNR SDRi punishes (on real mixtures
+  SI-SDRi positive while SDRi was -21 dB). Use it knowingly. It is the raw,
+  smooth value (``silence_floor=False``): the evaluation's fixed −50 dB for a silent estimate is
+  a reporting rule, not part of the objective.
 - ``"ri_mse"`` mean squared error between the [Re; Im] STFT spectra (:mod:`mtass_lite.stft`).
 - ``"mtass"``  the released Complex-MTASSNet objective: RI-MSE + 0.01 x negative time-domain SNR
-  (PAPER_FACTS, "Loss (released code)").
+  (the released Complex-MTASSNet code, its loss).
 
 Losses are computed in float32 even when the model ran under mixed precision.
 """
@@ -25,7 +27,7 @@ from torch import Tensor
 from .metrics import sdr, si_sdr
 from .stft import ri_stack, stft
 
-# Weight of the time-domain SNR term in the released Complex-MTASSNet objective (PAPER_FACTS).
+# Weight of the time-domain SNR term in the released Complex-MTASSNet objective (released code).
 MTASS_SNR_WEIGHT = 0.01
 
 
@@ -42,8 +44,8 @@ def neg_snr(estimate: Tensor, target: Tensor) -> Tensor:
 
 
 def neg_si_sdr(estimate: Tensor, target: Tensor) -> Tensor:
-    """Negative SI-SDR per track, dB: ``[B, 3, T] x2 -> [B, 3]``."""
-    return -si_sdr(estimate, target)
+    """Negative SI-SDR per track, dB: ``[B, 3, T] x2 -> [B, 3]`` (no silence floor: see the module doc)."""
+    return -si_sdr(estimate, target, silence_floor=False)
 
 
 def ri_mse(estimate: Tensor, target: Tensor) -> Tensor:

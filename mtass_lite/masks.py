@@ -11,7 +11,7 @@ can reach with that mask family.
 - cIRM (Williamson et al. 2016): ``S / Y`` (complex multiply). Unbounded it reconstructs S exactly,
   so as an upper bound for a real network we clip its magnitude to ``bound``.
 - RI-scaling (released Complex-MTASSNet code): ``Re(Ŝ) = M_r Re(Y)``, ``Im(Ŝ) = M_i Im(Y)`` — two real
-  masks, one per part (PAPER_FACTS: "the released code scales Re and Im separately"), clipped to
+  masks, one per part (the released Complex-MTASSNet code scales Re and Im separately), clipped to
   ``[-bound, bound]`` as the bounded variant.
 """
 from __future__ import annotations

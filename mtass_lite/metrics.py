@@ -1,9 +1,11 @@
 """Separation metrics, and exactly which one each number is.
 
 - :func:`sdr` — the **plain SNR form** ``10 log10(||s||^2 / ||s - ŝ||^2)``. The MTASS paper's SDRi is
-  most likely this (PAPER_FACTS); it is scale-dependent: a right-shaped estimate at the wrong gain
+  most likely this (the MTASS README reports SDRi without defining it); it is scale-dependent: a right-shaped estimate at the wrong gain
   scores badly.
-- :func:`si_sdr` — scale-invariant SDR (Le Roux et al. 2019): ``ŝ`` is first projected on ``s``.
+- :func:`si_sdr` — scale-invariant SDR (Le Roux et al. 2019): ``ŝ`` is first projected on ``s``. A
+  silent estimate (energy below :data:`SILENT_ENERGY_RATIO` of the reference's) scores the fixed floor
+  :data:`SILENCE_FLOOR_DB` = −50 dB, where the formula itself is undefined (see :func:`si_sdr`).
 - :func:`bss_eval` — BSS-eval v3 SDR / SIR / SAR (Vincent et al. 2006) through fast_bss_eval, which
   allows a 512-tap distortion filter: it forgives filtering and small delays.
 - ``*_improvement`` — metric of the estimate minus metric of the unprocessed mixture, per track.
@@ -23,6 +25,11 @@ from . import SAMPLE_RATE
 
 EPS = 1e-8
 
+# One rule for silence in SI-SDR (see si_sdr): an estimate with less than SILENT_ENERGY_RATIO of the
+# reference's energy is "silent" and scores SILENCE_FLOOR_DB.
+SILENCE_FLOOR_DB = -50.0
+SILENT_ENERGY_RATIO = 1e-10
+
 
 def _to_torch(*xs):
     is_np = not isinstance(xs[0], torch.Tensor)
@@ -37,29 +44,64 @@ def _back(is_np: bool, x: torch.Tensor):
 
 
 def sdr(estimate, reference, eps: float = EPS):
-    """Plain SNR-form SDR in dB over the last axis: ``[..., T], [..., T] -> [...]``."""
+    """Plain SNR-form SDR in dB over the last axis: ``[..., T], [..., T] -> [...]``.
+
+    Unlike :func:`si_sdr`, this has no hole at silence: an all-zero estimate leaves the error equal to
+    the reference, so ``SDR = 10 log10(||s||^2 / ||s||^2) = 0 dB`` exactly, a well-defined value (and
+    SDRi of silence is ``−SDR(mixture)``, positive when the track is below the rest of the mixture: see
+    :mod:`mtass_lite.baselines`). No floor is applied. ``eps`` only keeps a silent reference finite.
+    """
     is_np, (est, ref) = _to_torch(estimate, reference)
     num = (ref ** 2).sum(-1)
     den = ((ref - est) ** 2).sum(-1)
     return _back(is_np, 10 * torch.log10((num + eps) / (den + eps)))
 
 
-def si_sdr(estimate, reference, zero_mean: bool = True, eps: float = EPS):
+def si_sdr(estimate, reference, zero_mean: bool = True, eps: float = EPS, silence_floor: bool = True):
     """Scale-invariant SDR in dB over the last axis: ``[..., T], [..., T] -> [...]``.
 
-    ``s_target = <ŝ, s> s / ||s||^2``; ``SI-SDR = 10 log10(||s_target||^2 / ||ŝ - s_target||^2)``.
-    SI-SDR is undefined for an all-zero estimate (0 / 0); ``eps`` makes it 0 dB there, so a silent
-    "separator" scores SI-SDRi = −SI-SDR(mixture), which is positive on MTASS-style data (chapter 05).
+    ``s_target = <ŝ, s> s / ||s||^2``; ``SI-SDR = 10 log10(||s_target||^2 / ||ŝ - s_target||^2)``
+    (after removing the mean of both signals when ``zero_mean``).
+
+    **Silence.** For an all-zero estimate the formula is 0 / 0: SI-SDR is undefined, and for a
+    numerically silent one it is a ratio of rounding noise. ``eps`` alone used to turn the 0 / 0 into
+    0 dB, so a silent "separator" scored SI-SDRi = −SI-SDR(mixture) ≈ +3.3 dB on MTASS-tiny and beat
+    barely trained models. The rule now: an estimate whose energy is below
+    :data:`SILENT_ENERGY_RATIO` (1e-10, i.e. −100 dB) times the reference's energy (both after mean
+    removal when ``zero_mean``) scores exactly :data:`SILENCE_FLOOR_DB` (−50 dB).
+
+    - Why −50 dB: it is the chance level. An estimate that carries no information about the track
+      (white noise independent of it) has a squared correlation of about ``1/T`` with it, i.e. about
+      −50 dB SI-SDR on a 6-s clip at 16 kHz; the unprocessed mixture scores around −3 dB per track on
+      MTASS-tiny, and any estimate that keeps some of the track scores far above −50 dB. So silence
+      can never beat a model that attempts separation, and SI-SDRi of silence is
+      ``−50 − SI-SDR(mixture)``, strongly negative (≈ −47 dB on MTASS-tiny). It is still finite, so
+      means and confidence intervals stay defined.
+    - Why a *relative* energy threshold: SI-SDR is scale-free, so the test is too — multiplying
+      estimate and reference by any gain changes neither the score nor the silence decision, and the
+      same rule holds for float32 and float64 and for quiet or loud references. −100 dB relative is far
+      below any audible estimate but well above float rounding of a zero signal.
+
+    ``silence_floor=False`` gives the raw ``eps``-regularised value (0 dB for an all-zero estimate), which
+    stays smooth in the estimate: the training loss (:func:`mtass_lite.losses.neg_si_sdr`) uses it.
+    A silent *reference* also makes SI-SDR undefined; the floor does not apply there (nothing is below
+    1e-10 of zero energy) and ``eps`` keeps the value finite: 0 dB for a silent estimate, very negative
+    for any other. Plain :func:`sdr` has no such hole (silence scores exactly 0 dB there).
     """
     is_np, (est, ref) = _to_torch(estimate, reference)
     if zero_mean:
         est = est - est.mean(-1, keepdim=True)
         ref = ref - ref.mean(-1, keepdim=True)
-    alpha = (est * ref).sum(-1, keepdim=True) / ((ref ** 2).sum(-1, keepdim=True) + eps)
+    ref_energy = (ref ** 2).sum(-1, keepdim=True)
+    alpha = (est * ref).sum(-1, keepdim=True) / (ref_energy + eps)
     target = alpha * ref
     num = (target ** 2).sum(-1)
     den = ((est - target) ** 2).sum(-1)
-    return _back(is_np, 10 * torch.log10((num + eps) / (den + eps)))
+    value = 10 * torch.log10((num + eps) / (den + eps))
+    if silence_floor:
+        silent = (est ** 2).sum(-1) < SILENT_ENERGY_RATIO * ref_energy.squeeze(-1)
+        value = torch.where(silent, torch.full_like(value, SILENCE_FLOOR_DB), value)
+    return _back(is_np, value)
 
 
 METRICS = {"sdr": sdr, "si_sdr": si_sdr}

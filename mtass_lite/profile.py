@@ -1,6 +1,6 @@
 """Model cost: parameters, multiply-accumulates per second of audio, CPU real-time factor.
 
-The MTASS comparison (PAPER_FACTS, results table) reports each model's size in parameters and its
+The MTASS comparison (the MTASS README's results table) reports each model's size in parameters and its
 cost in MAC per second of 16 kHz audio; :data:`PAPER_TABLE` holds those figures and
 :func:`profile_all` measures ours next to them (``python -m mtass_lite profile``).
 
@@ -43,7 +43,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mtass_lite import SAMPLE_RATE, results_dir
 from mtass_lite.results import write_json
 
-# The MTASS paper's cost columns (MTASS README; PAPER_FACTS "Results table to reproduce"): parameters in
+# The MTASS paper's cost columns (the MTASS README's results table): parameters in
 # millions, GMAC per second of audio. Same keys as results/paper_mtass.json, which also holds the SDRi
 # (a test checks the two agree).
 PAPER_TABLE: dict[str, dict[str, float]] = {

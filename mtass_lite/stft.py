@@ -1,6 +1,6 @@
 """Short-time Fourier transform in torch, with the MTASS paper's setting as the default.
 
-Complex-MTASSNet (PAPER_FACTS, "Front end"): 512-sample Hamming window, hop 256, 512-point FFT
+Complex-MTASSNet (the MTASS paper, front end): 512-sample Hamming window, hop 256, 512-point FFT
 -> 257 bins. Introduced in chapter 01; every spectral model's front end uses :class:`STFT`.
 """
 from __future__ import annotations

@@ -1,19 +1,30 @@
 """Pictures and players for the chapters: spectrograms, mask images, results bars, audio players.
 
-Audio is written to wav files and played through an ``<audio>`` tag that points at the file, so the
-committed notebooks hold no embedded audio (only a one-line HTML tag).
+**Audio is embedded.** Every player holds its clip as a compressed data URI (Ogg Vorbis through
+soundfile, ~16 kb/s at 16 kHz mono), so a committed notebook plays in a fresh clone without running —
+in JupyterLab, nbviewer and the HTML book (``scripts/book.sh``). The convention, checked by
+``tests/test_chapters.py``:
+
+- a clip is at most :data:`MAX_CLIP_SECONDS` (8 s; longer input is cut), peak-safe (scaled down to
+  0.9 if it would clip, never up);
+- size budget: each executed chapter ≤ :data:`NOTEBOOK_BUDGET_BYTES` (4 MB), all chapters together
+  ≤ :data:`COURSE_BUDGET_BYTES` (25 MB) — about 30 KB of notebook per 8-s clip, so budget ~100 clips
+  per chapter at most and prefer 4–6-s excerpts;
+- each ``<audio>`` carries ``data-seconds`` (its embedded length) so tests can decode and check it.
+
+Spectrogram axes go through ``librosa.display.specshow`` (seconds; Hz or log-frequency).
 """
 from __future__ import annotations
 
+import base64
 import html
+import io
 import os
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import SAMPLE_RATE, TRACKS, figures_dir
-from .audio import save_audio
 from .stft import HOP, N_FFT, stft
 
 def _compact_inline_figures() -> None:
@@ -46,12 +57,16 @@ def db_spectrogram(x, n_fft: int = N_FFT, hop: int = HOP, floor_db: float = -80.
 
 
 def plot_spectrogram(ax, x, title: str = "", sample_rate: int = SAMPLE_RATE, hop: int = HOP,
-                     n_fft: int = N_FFT, floor_db: float = -80.0, colorbar: bool = False):
-    """Draw a dB spectrogram of ``x[T]`` on a matplotlib axis (time in s, frequency in kHz)."""
+                     n_fft: int = N_FFT, floor_db: float = -80.0, colorbar: bool = False, y_axis: str = "hz"):
+    """Draw a dB spectrogram of ``x[T]`` (our :func:`mtass_lite.stft.stft`) on a matplotlib axis with
+    ``librosa.display.specshow``: time in seconds, frequency in Hz (``y_axis="hz"``) or on a log axis
+    (``y_axis="log"``). Returns the image (for a colorbar)."""
+    import librosa.display
+
     S = db_spectrogram(x, n_fft, hop, floor_db)
-    extent = (0, len(x) / sample_rate, 0, sample_rate / 2000)
-    im = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=floor_db, vmax=0)
-    ax.set(title=title, xlabel="time (s)", ylabel="freq (kHz)")
+    im = librosa.display.specshow(S, sr=sample_rate, hop_length=hop, n_fft=n_fft, x_axis="time",
+                                  y_axis=y_axis, ax=ax, cmap="magma", vmin=floor_db, vmax=0)
+    ax.set(title=title, xlabel="time (s)", ylabel="freq (Hz)")
     if colorbar:
         ax.figure.colorbar(im, ax=ax, label="dB")
     return im
@@ -80,30 +95,190 @@ def savefig(fig, name: str) -> None:
     fig.savefig(figures_dir() / f"{name}.png", dpi=150, bbox_inches="tight")
 
 
-def listen(x, name: str, label: str | None = None, folder: str | os.PathLike = "_audio",
-           sample_rate: int = SAMPLE_RATE):
-    """Write ``x[T]`` to ``<folder>/<name>.wav`` (relative to the notebook) and return a player.
+MAX_CLIP_SECONDS = 8.0
+NOTEBOOK_BUDGET_BYTES = 4_000_000
+COURSE_BUDGET_BYTES = 25_000_000
+PEAK = 0.9
 
-    The player is an HTML ``<audio>`` tag pointing at the file: nothing is embedded in the notebook.
+
+def audio_data_uri(x, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_CLIP_SECONDS) -> tuple[str, float]:
+    """Encode ``x[T]`` as an Ogg Vorbis ``data:`` URI. Returns ``(uri, seconds)``.
+
+    The clip is cut to ``max_seconds`` and scaled down to a peak of 0.9 if it is louder (never up, so
+    quiet estimates stay quiet: loudness is part of what you hear). A silent clip stays silent.
     """
+    import soundfile as sf
+
+    x = np.asarray(x, dtype=np.float32).reshape(-1)[: int(round(max_seconds * sample_rate))]
+    if x.size == 0:
+        raise ValueError("cannot embed an empty clip")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("cannot embed a clip with NaN or inf samples")
+    peak = float(np.max(np.abs(x)))
+    if peak > PEAK:
+        x = x / peak * PEAK
+    buf = io.BytesIO()
+    sf.write(buf, x, sample_rate, format="OGG", subtype="VORBIS")
+    return "data:audio/ogg;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), x.size / sample_rate
+
+
+def player_html(x, label: str = "", sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_CLIP_SECONDS) -> str:
+    """One labelled, embedded player as an HTML snippet (see :func:`audio_data_uri`)."""
+    uri, seconds = audio_data_uri(x, sample_rate, max_seconds)
+    tag = (f'<audio controls preload="metadata" data-seconds="{seconds:.3f}" src="{uri}" '
+           'style="height:32px;vertical-align:middle"></audio>')
+    return f'<div>{html.escape(label)}: {tag}</div>' if label else tag
+
+
+def listen(x, name: str = "", label: str | None = None, sample_rate: int = SAMPLE_RATE,
+           max_seconds: float = MAX_CLIP_SECONDS):
+    """A player for ``x[T]`` embedded in the notebook (Ogg Vorbis data URI), labelled ``label or name``."""
     from IPython.display import HTML
 
-    path = Path(folder) / f"{name}.wav"
-    x = np.asarray(x, dtype=np.float32)
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    save_audio(path, x / peak * 0.9 if peak > 0.9 else x, sample_rate, subtype="PCM_16")
-    label = html.escape(label or name)
-    return HTML(f'<div>{label}: <audio controls preload="none" src="{html.escape(path.as_posix())}"></audio></div>')
+    return HTML(player_html(x, label or name, sample_rate, max_seconds))
 
 
-def listen_tracks(mixture, tracks, prefix: str, titles=None, folder: str | os.PathLike = "_audio"):
-    """Players for a mixture and its tracks in one HTML block."""
+def listen_tracks(mixture, tracks, prefix: str = "", titles=None, sample_rate: int = SAMPLE_RATE,
+                  max_seconds: float = MAX_CLIP_SECONDS):
+    """Embedded players for a mixture and its tracks (``tracks[K, T]``) in one HTML block."""
     from IPython.display import HTML
 
     titles = titles or ["mixture", *TRACKS[: len(tracks)]]
-    parts = [listen(s, f"{prefix}_{t.replace(' ', '_')}", t, folder).data
-             for s, t in zip([mixture, *tracks], titles)]
-    return HTML("".join(parts))
+    return HTML("".join(player_html(s, t, sample_rate, max_seconds) for s, t in zip([mixture, *tracks], titles)))
+
+
+def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+    th = "".join(f'<th style="text-align:left">{h}</th>' for h in header)
+    body = "".join("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in r) + "</tr>" for r in rows)
+    cap = f"<caption style=\"text-align:left\">{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fmt_scores(scores: dict | None) -> str:
+    if not scores:
+        return ""
+    return ", ".join(f"{html.escape(k)} {v:+.1f} dB" if np.isfinite(v) else f"{html.escape(k)} –"
+                     for k, v in scores.items())
+
+
+def compare_html(mixture, references, estimates, tracks=TRACKS, scores: dict | None = None, caption: str = "",
+                 sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_CLIP_SECONDS) -> str:
+    """Reference | estimate | residual (reference − estimate) players, one row per track, as HTML.
+
+    Args:
+        mixture: ``[T]``; played once above the table.
+        references, estimates: ``[K, T]`` (same length; estimates are cut to the references').
+        scores: optional ``{track: {"SDRi": dB, "SI-SDRi": dB, ...}}`` shown beside each row.
+    The residual is what the model got wrong — leakage of the other tracks, missing parts, artefacts:
+    the quieter it sounds, the better.
+    """
+    refs = np.asarray(references, dtype=np.float32)
+    ests = np.asarray(estimates, dtype=np.float32)[..., : refs.shape[-1]]
+    rows = []
+    for k, t in enumerate(tracks):
+        row = [f"<b>{html.escape(t)}</b>", player_html(refs[k], "", sample_rate, max_seconds),
+               player_html(ests[k], "", sample_rate, max_seconds),
+               player_html(refs[k] - ests[k], "", sample_rate, max_seconds)]
+        if scores is not None:
+            row.append(_fmt_scores(scores.get(t)))
+        rows.append(row)
+    header = ["track", "reference", "estimate", "residual (reference − estimate)"] + (["scores"] if scores is not None else [])
+    return player_html(mixture, "mixture", sample_rate, max_seconds) + _table(header, rows, caption)
+
+
+def listen_compare(mixture, references, estimates, tracks=TRACKS, scores: dict | None = None, caption: str = "",
+                   sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_CLIP_SECONDS):
+    """:func:`compare_html` as a notebook display object."""
+    from IPython.display import HTML
+
+    return HTML(compare_html(mixture, references, estimates, tracks, scores, caption, sample_rate, max_seconds))
+
+
+def separation_scores(mixture, references, estimates, tracks=TRACKS) -> dict:
+    """Per-track SDRi and SI-SDRi of one mixture's estimates: ``{track: {"SDRi": dB, "SI-SDRi": dB}}``.
+
+    ``mixture[T]``, ``references[K, T]``, ``estimates[K, T]`` (cut to the references' length)."""
+    from .metrics import improvement
+
+    refs = np.asarray(references, dtype=np.float64)
+    ests = np.asarray(estimates, dtype=np.float64)[..., : refs.shape[-1]]
+    mix = np.asarray(mixture, dtype=np.float64)[: refs.shape[-1]]
+    sdri = improvement(ests, refs, mix, metric="sdr")
+    si = improvement(ests, refs, mix, metric="si_sdr")
+    return {t: {"SDRi": float(sdri[k]), "SI-SDRi": float(si[k])} for k, t in enumerate(tracks)}
+
+
+def listen_separation(mixture, references, estimates, caption: str = "", tracks=TRACKS):
+    """Reference | estimate | residual players per track with that mixture's SDRi and SI-SDRi beside
+    them (:func:`separation_scores` + :func:`listen_compare`): the listening cell of chapters 06–10."""
+    return listen_compare(mixture, references, estimates, tracks,
+                          separation_scores(mixture, references, estimates, tracks), caption)
+
+
+def chooser_html(mixtures: dict, references: dict, estimates: dict, scores: dict | None = None,
+                 tracks=TRACKS, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_CLIP_SECONDS) -> str:
+    """A mixture × track × model listening chooser that needs no kernel and no JavaScript.
+
+    One collapsible ``<details>`` block per mixture; inside, a table with one row per track: the
+    reference, then every model's estimate with its scores beside it.
+
+    Args:
+        mixtures: ``{mixture_id: mixture[T]}``.
+        references: ``{mixture_id: refs[K, T]}``.
+        estimates: ``{mixture_id: {model: est[K, T]}}`` (the same models for each mixture).
+        scores: ``{mixture_id: {model: {track: {"SDRi": dB, "SI-SDRi": dB}}}}`` or ``None``.
+    """
+    blocks = []
+    for i, mid in enumerate(mixtures):
+        models = list(estimates[mid])
+        refs = np.asarray(references[mid], dtype=np.float32)
+        rows = []
+        for k, t in enumerate(tracks):
+            row = [f"<b>{html.escape(t)}</b>", player_html(refs[k], "", sample_rate, max_seconds)]
+            for m in models:
+                est = np.asarray(estimates[mid][m], dtype=np.float32)[k, : refs.shape[-1]]
+                sc = (scores or {}).get(mid, {}).get(m, {}).get(t)
+                row.append(player_html(est, "", sample_rate, max_seconds)
+                           + (f"<br><small>{_fmt_scores(sc)}</small>" if sc else ""))
+            rows.append(row)
+        table = _table(["track", "reference", *[html.escape(m) for m in models]], rows)
+        mix = player_html(mixtures[mid], "mixture", sample_rate, max_seconds)
+        blocks.append(f'<details{" open" if i == 0 else ""}><summary><b>mixture {html.escape(str(mid))}</b>'
+                      f'</summary>{mix}{table}</details>')
+    return "".join(blocks)
+
+
+def listen_chooser(mixtures: dict, references: dict, estimates: dict, scores: dict | None = None,
+                   tracks=TRACKS, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_CLIP_SECONDS):
+    """:func:`chooser_html` as a notebook display object."""
+    from IPython.display import HTML
+
+    return HTML(chooser_html(mixtures, references, estimates, scores, tracks, sample_rate, max_seconds))
+
+
+def embedded_clips(html_text: str) -> list[dict]:
+    """Find the ``<audio>`` players in an HTML string and decode each embedded clip.
+
+    Returns one dict per ``<audio>``: ``src_embedded`` (bool), ``seconds_declared`` (from
+    ``data-seconds``, or ``None``) and, for embedded clips, ``audio`` (float32 ``[T]``) and
+    ``sample_rate``. Used by the tests that keep every committed player playable.
+    """
+    import re
+
+    import soundfile as sf
+
+    out = []
+    for tag in re.findall(r"<audio\b[^>]*>", html_text):
+        src = re.search(r'src="([^"]*)"', tag)
+        secs = re.search(r'data-seconds="([0-9.]+)"', tag)
+        item = {"src_embedded": bool(src and src.group(1).startswith("data:audio/")),
+                "seconds_declared": float(secs.group(1)) if secs else None}
+        if item["src_embedded"]:
+            payload = src.group(1).split(",", 1)[1]
+            audio, sr = sf.read(io.BytesIO(base64.b64decode(payload)), dtype="float32")
+            item.update(audio=audio, sample_rate=sr)
+        out.append(item)
+    return out
 
 
 def plot_results_bars(ax, table: dict[str, dict[str, float]], errors: dict[str, dict[str, float]] | None = None,

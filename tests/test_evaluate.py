@@ -8,6 +8,7 @@ import pytest
 from _tiny_helpers import MixtureThirds, Oracle, make_tiny_dataset
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.baselines import BASELINES
+from mtass_lite.metrics import SILENCE_FLOOR_DB
 from mtass_lite.evaluate import (baseline_summaries, comparison_table, evaluate_model, evaluate_with_baselines,
                                  mean_ci, paired_mean_ci, per_item, pooled_paired_mean_ci, summary_table,
                                  write_results)
@@ -100,7 +101,10 @@ def test_silence_scores_minus_the_mixture_sdr(data):
         for t in ("speech", "music", "noise"):
             assert item["sdr"][t] == pytest.approx(0.0, abs=1e-6)
             assert item["sdri"][t] == pytest.approx(-item["sdr_mix"][t], abs=1e-6)
+            # SI-SDR has no value for silence: the fixed floor, so SI-SDRi is strongly negative
+            assert item["si_sdr"][t] == SILENCE_FLOOR_DB
     assert res["summary"]["sdri"]["avg"]["mean"] > 0
+    assert res["summary"]["si_sdri"]["avg"]["mean"] < -30
 
 
 def test_paired_difference_cancels_mixture_difficulty(data):
@@ -137,6 +141,10 @@ def test_evaluate_with_baselines_scores_every_baseline_on_the_same_mixtures(data
     silence = res["baselines"]["silence"]
     assert silence["sdr"]["music"]["mean"] == pytest.approx(0.0, abs=1e-6)
     assert silence["sdri"]["music"]["mean"] == pytest.approx(-silence["sdr_mix"]["music"]["mean"], abs=1e-6)
+    # ... but SI-SDR floors at -50 dB, so its SI-SDRi is strongly negative: silence never beats a model
+    for t in ("speech", "music", "noise", "avg"):
+        assert silence["si_sdr"][t]["mean"] == SILENCE_FLOOR_DB and silence["si_sdri"][t]["mean"] < -30
+    assert res["baselines"]["mixture/3"]["si_sdri"]["avg"]["mean"] == pytest.approx(0.0, abs=1e-4)
     assert baseline_summaries(data, "test", max_items=2, chunk_seconds=None)["silence"] == silence
 
 

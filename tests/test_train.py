@@ -254,7 +254,7 @@ def test_presets_load_and_share_the_base():
         assert fast.size == "lite" and full.size == "paper"
         assert fast.max_minutes is not None and fast.max_steps < full.max_steps
     cm = load_config("complex_mtassnet", "full")
-    assert cm.loss == "mtass" and cm.lr == 1e-3 and cm.batch_size == 10  # PAPER_FACTS, released code
+    assert cm.loss == "mtass" and cm.lr == 1e-3 and cm.batch_size == 10  # the released Complex-MTASSNet code
     assert load_config("complex_mtassnet", "fast", max_steps=7).max_steps == 7
     assert load_config("complex_mtassnet", "fast").max_minutes == 10
     assert load_config("complex_mtassnet", "fast", max_minutes=None).max_minutes is None  # lifts the cap

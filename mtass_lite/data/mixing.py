@@ -1,6 +1,6 @@
 """The MTASS mixing recipe: speech + music + noise at random SNRs, written as a dataset split.
 
-Recipe (MTASS dataset generation, see PAPER_FACTS "Mixing"): every source corpus is cut into
+Recipe (MTASS dataset generation, see the MTASS README, "Mixing"): every source corpus is cut into
 fixed-length segments (10 s in the paper); for each mixture one speech, one music and one noise
 segment are picked at random, ``snr_music`` and ``snr_noise`` are drawn from U(-5, 5) dB, both
 *relative to the unscaled speech over the whole clip*, and the other two stems are scaled by

@@ -2,7 +2,7 @@
 
 A two-stage complex-domain separator on the STFT (512-sample Hamming window, hop 256, 257 bins):
 
-* **Stage 1 — multi-task separation** (PAPER_FACTS "Complex-MTASSNet"). From the mixture magnitude
+* **Stage 1 — multi-task separation** (Zhang et al., "Multi-Task Audio Source Separation", ASRU 2021). From the mixture magnitude
   ``|X|`` (257 x N): 1x1 conv to ``hidden`` (1028) channels; 15 *multi-scale residual blocks*
   (dilations 1, 3, 5, 7, 11, three times), each: 1x1 ``hidden -> 257``, concatenated with ``|X|`` (514
   channels), a *multi-scale sub-band dilated conv* (:class:`SubbandDilatedConv`), 1x1 ``514 -> hidden``,
