@@ -192,7 +192,7 @@ def _add_evaluate(sub) -> None:
 
 def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_model, summary_table, write_results
-    from .train import load_checkpoint, resolve_device
+    from .checkpoint import load_checkpoint, resolve_device
 
     model, ckpt = load_checkpoint(args.checkpoint, map_location="cpu")
     model.to(resolve_device(args.device))

@@ -267,7 +267,7 @@ def resolve_model(name: str | None = None, checkpoint: str | os.PathLike | None 
     Raises:
         PretrainedNotFoundError: ``name`` has no shipped weights (the message says how to train them).
     """
-    from .train import load_checkpoint, resolve_device
+    from .checkpoint import load_checkpoint, resolve_device
 
     if checkpoint is None:
         if name is None:

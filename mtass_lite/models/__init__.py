@@ -38,7 +38,7 @@ def build_model(name: str, size: str = "lite", **overrides) -> torch.nn.Module:
     """Instantiate model ``name`` at preset ``size`` ("paper" or "lite") with ``overrides``.
 
     The returned module carries ``model.mtass_name`` and ``model.mtass_config`` so a checkpoint can
-    rebuild it (see :func:`mtass_lite.train.load_checkpoint`).
+    rebuild it (see :func:`mtass_lite.checkpoint.load_checkpoint`).
     """
     cfg = model_config(name, size, **overrides)
     model = _module(name).MODEL_CLASS(**cfg)
