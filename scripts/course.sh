@@ -12,13 +12,24 @@ if [ $# -gt 0 ]; then
   chapters=(); for n in "$@"; do chapters+=(chapters/${n}_*.py); done
 fi
 for src in "${chapters[@]}"; do
-  start=$(date +%s)
+  start=$(date +%s.%N)
+  load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo null)  # 1-min load average at the start
   echo "[course] executing $src (MTASS_MODE=$MTASS_MODE)"
   # pair: write the .py's cells into the .ipynb (keeping its metadata), then execute it in place in
   # the .venv kernel, from the chapters/ folder (relative paths such as _audio/ resolve there)
   .venv/bin/jupytext --quiet --to ipynb --update "$src"
   .venv/bin/jupyter nbconvert --log-level WARN --to notebook --execute --inplace \
       --ExecutePreprocessor.timeout=1800 "${src%.py}.ipynb"
-  echo "[course] $src done in $(( $(date +%s) - start )) s"
+  secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  # record the wall time (read by the book's index, scripts/book.sh) in results/course_timings.json
+  .venv/bin/python - "$(basename "${src%.py}")" "$secs" "$load" <<'PY'
+import datetime, sys
+from mtass_lite.results import update_json
+name, secs, load = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+row = {"seconds": secs, "loadavg": float(load) if load != "null" else None,
+       "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+update_json("course_timings", lambda timings: timings.__setitem__(name, row))
+PY
+  echo "[course] $src done in $secs s"
 done
 echo "[course] all chapters executed; open them with: .venv/bin/jupyter lab chapters/"
