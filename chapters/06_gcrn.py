@@ -19,8 +19,9 @@
 # - its two building blocks: the **gated convolution** $\mathrm{conv}(x)\odot\sigma(\mathrm{conv}'(x))$
 #   and the **grouped LSTM**, and where the parameters of the MTASS table's GCRN live,
 # - why our MAC count differs from the table's, and which counting convention reproduces it,
-# - how to train the lite GCRN with the engine, listen to it, and score it honestly: against the
-#   trivial "mixture / 3" estimate, which already scores a positive SDRi on this data.
+# - how to train the lite GCRN with the engine, listen to it track by track — reference | estimate |
+#   residual (reference − estimate) — and score it honestly: against the trivial "mixture / 3"
+#   estimate, which already scores a positive SDRi on this data.
 
 # %% tags=["parameters"]
 import os
@@ -211,7 +212,7 @@ print(f"lite vs paper size: {cost.iloc[0, 0] / cost.iloc[2, 0]:.0f}x fewer param
 # run folder (and does nothing once the step budget is reached).
 
 # %%
-STEPS = 500  # ~2.5 minutes on two quiet cores (~0.3 s per step)
+STEPS = 500  # the budget is in steps; the line printed after training says how long they took here
 if FAST:
     overrides = dict(max_steps=STEPS, max_minutes=30, valid_every=100, valid_items=20)
     preset = "fast"
@@ -235,13 +236,17 @@ print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of trai
 # ## 6. Listening
 # The best checkpoint separates the first test mixture. Long files go through
 # `mtass_lite.separate.separate_array` (overlapping chunks, chapter 12); a 6-s clip is one chunk.
+# Below, each track gets three players — the reference, the estimate and the **residual**
+# (reference − estimate) — with this mixture's SDRi and SI-SDRi beside them. Listen to the
+# residual: the quieter, the better. Leakage of another track into the estimate shows up as that
+# track's sound in the residual; a part of the track that the model missed shows up as that part.
 
 # %%
 trained, ckpt = load_checkpoint(run["best_checkpoint"])
 test = MTASSDataset(root, "test")
 mix, tgt = test[0]
 est = separate_array(trained, mix)
-viz.listen_tracks(mix.numpy(), est, "06_gcrn", titles=["mixture", "GCRN speech", "GCRN music", "GCRN noise"])
+viz.listen_separation(mix.numpy(), tgt.numpy(), est, caption=f"GCRN {size} on test mixture 0")
 
 # %%
 fig = viz.plot_tracks(mix.numpy(), est, titles=["mixture", "GCRN speech", "GCRN music", "GCRN noise"],
@@ -275,9 +280,11 @@ print(f"GCRN {res['model']['size']}, {res['training']['last_step']} training ste
 table
 
 # %% [markdown]
-# Read the SDRi column against the baseline columns, and the SI-SDRi column on its own: the
-# baselines' SI-SDRi is 0 dB or below (a scaled mixture has exactly the mixture's SI-SDR), so a
-# positive SI-SDRi means the estimates are closer in *shape* to the tracks than the mixture is.
+# Read the SDRi column against the baseline columns, and the SI-SDRi column on its own. Neither
+# baseline reaches a positive SI-SDRi (`res["baselines"]` holds theirs): "mixture / 3" has exactly the
+# mixture's SI-SDR, so its SI-SDRi is 0 dB, and silence scores chapter 03's −50 dB floor, an SI-SDRi
+# of −50 dB − SI-SDR(mixture), about −47 dB here. A positive SI-SDRi therefore means the estimates
+# are closer in *shape* to the tracks than the mixture is.
 # The paper's column is on real recordings with the paper-size model trained for 50 epochs on a GPU:
 # read it for the ranking of the tracks, not as a target for this row.
 

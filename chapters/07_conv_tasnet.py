@@ -20,8 +20,8 @@
 #   block works (both derived here and checked against `mtass_lite.models.conv_tasnet`),
 # - how the paper's configuration maps to 16 kHz (why **L = 32**, not 16) and what it costs, beside
 #   the MTASS table's 5.14 M parameters and 5.2 GMAC/s,
-# - how to train, listen to and score the model with the course's engine — and why "SDRi > 0" alone
-#   proves little.
+# - how to train, listen to and score the model with the course's engine — listening track by track to
+#   reference | estimate | residual (reference − estimate) — and why "SDRi > 0" alone proves little.
 
 # %% tags=["parameters"]
 import os
@@ -208,8 +208,9 @@ print(pd.DataFrame(rows).T.to_string())
 # mixtures, Adam at 1e-3, the negative plain-SNR loss (the paper's SDRi is scale-dependent, chapter
 # 03), validation on dev mixtures and the best checkpoint kept. The preset
 # `mtass_lite/configs/conv_tasnet_fast.yaml` holds the fast-mode settings; we only set the step budget
-# here. **300 steps** (≈ 2 minutes on two quiet CPU cores: 0.4 s per batch of 4 × 4 s) is enough for
-# every track to separate clearly; the preset's 10-minute cap stops the run earlier on a busy machine.
+# here. **300 steps** are enough for every track to separate clearly (the line printed after training
+# gives the median step time on this machine); the preset's 10-minute cap stops the run earlier on a
+# busy machine.
 # Running the cell again resumes from the run folder (and does nothing once the run is complete).
 
 # %%
@@ -244,14 +245,17 @@ viz.savefig(fig, "07_training")
 # ## 6. Listen first
 # The best checkpoint separates the first test mixture. `separate_array` runs any model over a
 # whole file (in overlapping chunks when the file is long).
+# Below, each track gets three players — the reference, the estimate and the **residual**
+# (reference − estimate) — with this mixture's SDRi and SI-SDRi beside them. Listen to the
+# residual: the quieter, the better. Leakage of another track into the estimate shows up as that
+# track's sound in the residual; a part of the track that the model missed shows up as that part.
 
 # %%
 best, ckpt = load_checkpoint(run["best_checkpoint"])
 test = MTASSDataset(root, "test")
 mix, tgt = test[0]
 est = separate_array(best, mix)
-viz.listen_tracks(mix.numpy(), est, "07_conv_tasnet",
-                  titles=["mixture", "Conv-TasNet speech", "Conv-TasNet music", "Conv-TasNet noise"])
+viz.listen_separation(mix.numpy(), tgt.numpy(), est, caption=f"Conv-TasNet {SIZE} on test mixture 0")
 
 # %%
 fig = viz.plot_tracks(mix.numpy(), est, titles=["mixture", "speech (estimate)", "music (estimate)", "noise (estimate)"],

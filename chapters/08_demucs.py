@@ -18,8 +18,8 @@
 # - its encoder layer, `Conv1d(K=8, S=4) → ReLU → 1×1 Conv1d → GLU`, by hand,
 # - why the MTASS table's parameter count pins down a detail of the decoder, and how its MAC/s
 #   come from a counting convention,
-# - how the lite Demucs trains with the engine, and how it compares with the trivial
-#   "mixture / 3" estimate, track by track.
+# - how the lite Demucs trains with the engine, how it sounds track by track — reference | estimate |
+#   residual (reference − estimate) — and how it compares with the trivial "mixture / 3" estimate.
 
 # %% tags=["parameters"]
 import os
@@ -212,7 +212,7 @@ print(f"the BiLSTM (+ its linear layer) holds {lstm_share:.0%} of the paper-size
 # "mixture / 3" on the dev set after 500 steps when we tried (exercise 1 lets you check).
 
 # %%
-STEPS = 800  # ~2 minutes on two quiet cores (~0.15 s per step)
+STEPS = 800  # the budget is in steps; the line printed after training says how long they took here
 if FAST:
     overrides = dict(max_steps=STEPS, max_minutes=30, valid_every=100, valid_items=20, lr=3e-3)
     preset = "fast"
@@ -236,14 +236,17 @@ print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of trai
 # ## 5. Listening
 # The best checkpoint on the first test mixture. A waveform model's errors sound different from a
 # masking model's: no "phasey" musical noise, but bleeding between tracks and low-level buzz.
+# Below, each track gets three players — the reference, the estimate and the **residual**
+# (reference − estimate) — with this mixture's SDRi and SI-SDRi beside them. Listen to the
+# residual: the quieter, the better. Leakage of another track into the estimate shows up as that
+# track's sound in the residual; a part of the track that the model missed shows up as that part.
 
 # %%
 trained, ckpt = load_checkpoint(run["best_checkpoint"])
 test = MTASSDataset(root, "test")
 mix, tgt = test[0]
 est = separate_array(trained, mix)
-viz.listen_tracks(mix.numpy(), est, "08_demucs",
-                  titles=["mixture", "Demucs speech", "Demucs music", "Demucs noise"])
+viz.listen_separation(mix.numpy(), tgt.numpy(), est, caption=f"Demucs {size} on test mixture 0")
 
 # %%
 fig = viz.plot_tracks(mix.numpy(), est, titles=["mixture", "Demucs speech", "Demucs music", "Demucs noise"],
