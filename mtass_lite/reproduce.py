@@ -36,6 +36,7 @@ class ReproPlan:
     chunk_steps: int  # steps per Trainer.fit() call between budget checks
     eval_items: int | None  # test mixtures scored (None: all)
     overrides: dict = field(default_factory=dict)  # TrainConfig overrides for every model
+    max_steps: int | None = None  # step budget per model instead of CPU time: the same model on every machine
 
 
 PLANS = {
@@ -45,9 +46,17 @@ PLANS = {
     "cpu": ReproPlan("lite", "fast", cpu_minutes=20.0, chunk_steps=100, eval_items=None,
                      overrides={"augment": "remix"}),
     "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None),
-    "smoke": ReproPlan("lite", "fast", cpu_minutes=0.25, chunk_steps=5, eval_items=5,
-                       overrides={"valid_every": 5, "valid_items": 2}),
+    # a step budget, not CPU time: chapter 11 runs it, and its digits must not depend on the machine's load
+    "smoke": ReproPlan("lite", "fast", cpu_minutes=None, chunk_steps=5, eval_items=5,
+                       overrides={"valid_every": 5, "valid_items": 2}, max_steps=20),
 }
+
+
+def budget_text(plan: ReproPlan) -> str:
+    """The plan's per-model budget in words: ``"20 steps"``, ``"20 CPU-min"`` or ``"fast preset"``."""
+    if plan.max_steps is not None:
+        return f"{plan.max_steps} steps"
+    return f"{plan.cpu_minutes:.2g} CPU-min" if plan.cpu_minutes else f"{plan.preset} preset"
 
 
 def default_data(mode: str) -> Path:
@@ -55,7 +64,8 @@ def default_data(mode: str) -> Path:
 
 
 def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPlan, progress: bool = False) -> dict:
-    """Train ``name`` in chunks of ``plan.chunk_steps`` until ``plan.cpu_minutes`` of process CPU time.
+    """Train ``name`` in chunks of ``plan.chunk_steps`` until ``plan.cpu_minutes`` of process CPU time
+    (or, when the plan has a step budget, until ``plan.max_steps`` steps).
 
     Data order is a function of (seed, step), so chunking does not change what the model sees.
     CPU time spent so far is kept in ``run_dir/cpu_budget.json`` and survives an interruption.
@@ -67,8 +77,15 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
                                                                                 "wall_seconds": 0.0, "step": 0}
     budget = None if plan.cpu_minutes is None else 60.0 * plan.cpu_minutes
     result = None
-    while budget is None or ledger["cpu_seconds"] < budget:
+    def more() -> bool:
+        if plan.max_steps is not None:
+            return ledger["step"] < plan.max_steps
+        return budget is None or ledger["cpu_seconds"] < budget
+
+    while more():
         target = ledger["step"] + plan.chunk_steps if plan.chunk_steps else None
+        if target is not None and plan.max_steps is not None:
+            target = min(target, plan.max_steps)
         cfg = load_config(name, plan.preset, **{"out_dir": str(run_dir), "progress": progress,
                                                 **plan.overrides,
                                                 **({"max_steps": target, "max_minutes": None} if target else {})})
@@ -84,7 +101,7 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
         ledger["torch_threads"] = torch.get_num_threads()  # CPU-s per step depends on it (OMP overhead)
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(ledger_path, ledger)
-        if budget is None or result["stopped"] == "interrupted":
+        if (budget is None and plan.max_steps is None) or result["stopped"] == "interrupted":
             break
     if result is None:  # the budget was spent before an interruption (e.g. during evaluation): no training now
         result = json.loads((run_dir / "summary.json").read_text())
@@ -135,8 +152,7 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         if eval_path.exists():
             log(f"[reproduce] {name}: done earlier, reusing {eval_path.relative_to(run_root.parent)}")
         else:
-            log(f"[reproduce] {name}: training ({plan.size}, "
-                f"{'%.2g CPU-min' % plan.cpu_minutes if plan.cpu_minutes else plan.preset + ' preset'})")
+            log(f"[reproduce] {name}: training ({plan.size}, {budget_text(plan)})")
             train = train_within_cpu_budget(name, data, run_dir, plan, progress)
             model, ckpt = load_checkpoint(train["best_checkpoint"] or train["last_checkpoint"])
             res = evaluate_model(model, data, "test", max_items=plan.eval_items, progress=progress)
@@ -160,8 +176,9 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         "plan": {k: v for k, v in plan.__dict__.items()},
         "metrics": {"sdri": "plain SNR-form SDR improvement over the mixture (the paper's metric)",
                     "si_sdri": "scale-invariant SDR improvement"},
-        "budget_note": "equal CPU-time budget per model (process time of training incl. validation)"
-        if plan.cpu_minutes else "each model's preset schedule",
+        "budget_note": ("equal step budget per model" if plan.max_steps is not None else
+                        "equal CPU-time budget per model (process time of training incl. validation)"
+                        if plan.cpu_minutes else "each model's preset schedule"),
         "models": per_model,
         "baselines": baselines,
     }

@@ -53,3 +53,22 @@ def test_reproduce_trains_each_model_to_its_budget_and_resumes(tmp_path, tiny_pl
     payload = torch.load(path, weights_only=False)
     assert payload["model_name"] == "d3net" and payload["trained"]["step"] == s["models"]["d3net"]["training"]["step"]
     assert all(v.dtype == torch.float16 for v in payload["model"].values() if v.is_floating_point())
+
+
+def test_a_step_budget_trains_exactly_that_many_steps_whatever_the_cpu_time(tmp_path, monkeypatch):
+    plan = rp.ReproPlan("lite", "fast", cpu_minutes=None, chunk_steps=2, eval_items=1, max_steps=3,
+                        overrides={"valid_every": 2, "valid_items": 1, "segment": 0.5, "batch_size": 2})
+    monkeypatch.setitem(rp.PLANS, "smoke", plan)
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path / "results"))
+    data = make_tiny_dataset(tmp_path / "data", n_train=4, n_dev=1, n_test=1)
+    lines = []
+    s = rp.reproduce("smoke", models=("d3net",), data=data, run_root=tmp_path / "runs", results_name="r",
+                     log=lines.append)
+    assert s["models"]["d3net"]["training"]["step"] == 3  # chunks of 2, the last one cut to the budget
+    assert s["budget_note"] == "equal step budget per model" and any("3 steps" in ln for ln in lines)
+    assert rp.budget_text(rp.PLANS["cpu"]) == "20 CPU-min"
+
+
+def test_the_chapter_smoke_plan_is_a_step_budget():
+    smoke = rp.PLANS["smoke"]
+    assert smoke.max_steps and smoke.cpu_minutes is None
