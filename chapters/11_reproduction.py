@@ -31,22 +31,31 @@ MTASS_MODE = os.environ.get("MTASS_MODE", "fast")
 import contextlib
 import io
 
+import numpy as np
 import pandas as pd
+import torch
 from IPython.display import Markdown
 
-from mtass_lite import REPO_ROOT, TRACKS, report, results_dir
+from mtass_lite import REPO_ROOT, SAMPLE_RATE, TRACKS, data_root, report, results_dir, viz
+from mtass_lite.course import CHAPTER_OF, chapter_models, chapter_run_dir
+from mtass_lite.data.datasets import MTASSDataset, read_metadata
+from mtass_lite.data.tiny import ensure_tiny
+from mtass_lite.metrics import improvement
 from mtass_lite.models import MODEL_NAMES
-from mtass_lite.reproduce import PLANS, plot_reproduction, reproduce
+from mtass_lite.reproduce import PLANS, budget_text, plot_reproduction, reproduce
 from mtass_lite.results import paper_table, read_json
+from mtass_lite.separate import separate_array
 
 paper = paper_table()
 
 # %% [markdown]
 # ## 1. The mechanics, in miniature
-# Every model gets the same CPU-time budget (process time, so that a model is not short-changed
-# when the machine is busy), the same training data order (a function of seed and step), the same
-# validation and the same test set. A model whose evaluation exists is skipped: rerun the command
-# after an interruption and it continues.
+# Every model gets the same budget, the same training data order (a function of seed and step), the
+# same validation and the same test set. The CPU reproduction (section 2) gives each model the same
+# CPU time (process time, so that a model is not short-changed when the machine is busy); the
+# miniature here gives each the same number of *steps*, so that this chapter prints the same table
+# on every machine. A model whose evaluation exists is skipped: rerun the command after an
+# interruption and it continues.
 
 # %%
 mode = "smoke" if MTASS_MODE == "fast" else "full"
@@ -58,7 +67,7 @@ with contextlib.redirect_stdout(io.StringIO()):  # the Trainer's per-chunk statu
 # %%
 # NBVAL_CHECK_OUTPUT
 plan = PLANS[mode]
-print(f"mode {mode}: {plan.size} models, {plan.cpu_minutes} CPU-min each, {plan.eval_items} test mixtures")
+print(f"mode {mode}: {plan.size} models, {budget_text(plan)} each, {plan.eval_items} test mixtures")
 print("models:", list(smoke["models"]), "| metrics:", list(smoke["metrics"]))
 
 # %%
@@ -110,13 +119,68 @@ if have_cpu:
     print("ours  (avg SDRi):", " > ".join(paper[m]["label"] for m in ours_rank))
 
 # %% [markdown]
-# ## 4. A longer budget, and dynamic mixing
+# ## 4. Listen to all five
+# Numbers hide *how* a model fails. Here are all five models on the same two test mixtures: for each
+# mixture, each track's reference beside every model's estimate, with its SDRi and SI-SDRi (open the
+# second mixture below the first). These are the models chapters 06–10 train with their own step
+# budgets (printed below; run folders in `runs/chapters/`, named in `mtass_lite.course.CHAPTER_RUNS`),
+# not the CPU reproduction's of the table above: its weights are not shipped, apart from the two lite
+# models in `mtass_lite/pretrained/` that chapter 12 listens to. A model whose chapter has not been
+# executed yet is left out, and the cell says which chapter trains it.
+
+# %%
+size = "lite" if MTASS_MODE == "fast" else "paper"
+data = ensure_tiny(progress=False) if MTASS_MODE == "fast" else data_root() / "mtass"
+nets = chapter_models(size=size)  # prints the chapter to execute for any model not trained yet
+for name in nets:
+    step = torch.load(chapter_run_dir(name, size) / "best.pt", weights_only=True)["step"]
+    print(f"{paper[name]['label']}: chapter {CHAPTER_OF[name]}, best checkpoint at step {step}")
+
+# %% [markdown]
+# Two mixtures with contrasting input conditions: the one where the speech is most buried under music
+# and noise together, and the one where it is most dominant (speech-to-background ratio from the
+# recipe's SNRs, `snr_music` and `snr_noise`: the speech level over each background's, in dB).
+
+# %%
+test_set = MTASSDataset(data, "test")
+test_meta = pd.DataFrame(read_metadata(data, "test"))
+snrs = test_meta[["snr_music", "snr_noise"]].astype(float)
+test_meta["sbr"] = -10 * np.log10(10 ** (-snrs.snr_music / 10) + 10 ** (-snrs.snr_noise / 10))
+chosen = [int(test_meta.sbr.idxmin()), int(test_meta.sbr.idxmax())]
+clip = int(6 * SAMPLE_RATE)  # at most 6 s of each (a whole MTASS-tiny mixture)
+mixtures, references, estimates, scores = {}, {}, {}, {}
+for i in chosen:
+    row = test_meta.loc[i]
+    key = (f"test {i}: speech-to-background {row.sbr:+.1f} dB (music {float(row.snr_music):+.1f} dB, "
+           f"noise {float(row.snr_noise):+.1f} dB)")
+    mix, refs = (x.numpy()[..., :clip] for x in test_set[i])
+    mixtures[key], references[key], estimates[key], scores[key] = mix, refs, {}, {}
+    for name, net in nets.items():
+        est = separate_array(net, mix)
+        sdri, si_sdri = (improvement(est, refs, mix, metric) for metric in ("sdr", "si_sdr"))
+        label = paper[name]["label"]
+        estimates[key][label] = est
+        scores[key][label] = {t: {"SDRi": float(sdri[k]), "SI-SDRi": float(si_sdri[k])} for k, t in enumerate(TRACKS)}
+# average over the three tracks, per model and mixture
+pd.DataFrame({f"test {i} avg SDRi (dB)": {m: np.mean([v["SDRi"] for v in sc.values()]) for m, sc in scores[key].items()}
+              for i, key in zip(chosen, scores)}).round(2)
+
+# %%
+viz.listen_chooser(mixtures, references, estimates, scores) if nets else None
+
+# %% [markdown]
+# Listen for what the scores summarise: does a model leave the song's voice in the speech track (both
+# are harmonic)? Do noise bursts land in the music? How do the time-domain models (Conv-TasNet,
+# Demucs) sound next to the mask-based ones after a few minutes of training?
+
+# %% [markdown]
+# ## 5. A longer budget, and dynamic mixing
 # The first CPU reproduction of this course trained each model for 6 CPU-minutes on the fixed 400
 # training mixtures (kept as `results/reproduction_cpu_6min_noaug.json`). The current one trains
 # longer and remixes every batch on the fly (`augment: remix`, `mtass_lite.data.augment`: speech of
 # one crop, music and noise of others, fresh recipe SNRs). Two things changed at once, so read the
 # difference as "what the longer, augmented recipe buys", not as the effect of either alone.
-# (Section 5's 1600-step comparison separates the two for Complex-MTASSNet: at that budget the gain
+# (Section 6's 1600-step comparison separates the two for Complex-MTASSNet: at that budget the gain
 # is the longer training; remixing makes no measurable difference.)
 
 # %%
@@ -124,7 +188,7 @@ budget = report.budget_markdown()
 Markdown(budget) if budget else print("one of the two reproduction results is missing")
 
 # %% [markdown]
-# ## 5. Real recordings: the synthetic-to-real gap
+# ## 6. Real recordings: the synthetic-to-real gap
 # `benchmarks/real_generalisation.py` mixes 50 test mixtures with the same recipe from *real*
 # recordings (read speech including Mandarin, songs, recorded noise: `../shared/data/realmini`, not
 # part of this package) and scores the reproduction's models on both test sets. The trivial

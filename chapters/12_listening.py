@@ -17,8 +17,9 @@
 # - how SDRi depends on the input SNRs of music and noise, and what the worst mixtures have in common,
 # - to separate your own recording with the shipped weights.
 #
-# The two shipped models (`mtass_lite/pretrained/`) are the lite Complex-MTASSNet and Conv-TasNet of
-# the CPU reproduction (chapter 11), trained on MTASS-tiny by `python -m mtass_lite reproduce`.
+# The two shipped models (`mtass_lite/pretrained/`) are a lite Complex-MTASSNet and a lite Conv-TasNet
+# trained on MTASS-tiny by `python -m mtass_lite reproduce`; the first cells say which reproduction
+# run they come from, read from the weights themselves.
 
 # %% tags=["parameters"]
 import os
@@ -34,29 +35,64 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 
-from mtass_lite import TRACKS, viz
+from mtass_lite import TRACKS, explore, results_dir, viz
 from mtass_lite.audio import load_audio, save_audio
 from mtass_lite.data.datasets import MTASSDataset, read_metadata
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
+from mtass_lite.metrics import improvement
 from mtass_lite.results import paper_table, read_json, write_json
-from mtass_lite.separate import resolve_model, separate_array, separate_file
+from mtass_lite.separate import pretrained_path, resolve_model, separate_array, separate_file
 
 root = ensure_tiny(progress=False)
 test = MTASSDataset(root, "test")
 meta = pd.DataFrame(read_metadata(root, "test"))
 labels = {k: v["label"] for k, v in paper_table().items()}
 models = {name: resolve_model(name, device="cpu") for name in ("complex_mtassnet", "conv_tasnet")}
-for name, m in models.items():
-    trained = torch.load(Path(__import__("mtass_lite").__file__).parent / "pretrained" / f"{name}_lite.pt",
-                         weights_only=True)["trained"]
-    print(f"{labels[name]}: {trained['step']} steps, {trained['cpu_seconds'] / 60:.0f} CPU-min on {trained['data']}")
+shipped = {name: torch.load(pretrained_path(name), weights_only=True) for name in models}  # weights + record
+trained = {name: ckpt["trained"] for name, ckpt in shipped.items()}
+for name, tr in trained.items():
+    print(f"{labels[name]}: {tr['step']} steps, {tr['cpu_seconds'] / 60:.1f} CPU-min on {tr['data']} ({tr['recipe']})")
+
+# %%
+# which committed reproduction trained these weights: the one whose run has the same steps and CPU time
+def reproduction_of(name: str, tr: dict) -> str | None:
+    for path in sorted(results_dir().glob("reproduction_cpu*.json")):
+        run = read_json(path)["models"].get(name, {}).get("training", {})
+        if run.get("step") == tr["step"] and abs(run.get("cpu_seconds", -1e9) - tr["cpu_seconds"]) < 1:
+            return path.name
+    return None
+
+
+def plan_of(result_file: str) -> str:
+    plan = read_json(results_dir() / result_file)["plan"]
+    return f"{plan['cpu_minutes']:g} CPU-min per model, augmentation: {plan['overrides'].get('augment', 'none')}"
+
+
+sources = {name: reproduction_of(name, tr) for name, tr in trained.items()}
+lines = []
+for name, src in sources.items():
+    where = (f"the run of `results/{src}` ({plan_of(src)})" if src else
+             "a run that no committed `results/reproduction_cpu*.json` records")
+    lines.append(f"- {labels[name]}: {trained[name]['step']} training steps, "
+                 f"{trained[name]['cpu_seconds'] / 60:.1f} CPU-min; {where}.")
+current = "reproduction_cpu.json"
+note = ""
+if any(src != current for src in sources.values()) and (results_dir() / current).exists():
+    table11 = read_json(results_dir() / current)["models"]
+    gap = "; ".join(f"{labels[name]} {ckpt['test_sdri']['avg']:.2f} dB with these weights, "
+                    f"{table11[name]['sdri']['avg']['mean']:.2f} dB in the table" for name, ckpt in shipped.items())
+    note = (f"\n\nChapter 11's main table (`results/{current}`: {plan_of(current)}) comes from a different run, "
+            f"whose weights are not shipped. Average test SDRi: {gap}.")
+Markdown("**Where the shipped weights come from.**\n\n" + "\n".join(lines) + note)
 
 # %% [markdown]
 # ## 1. Listen first
-# Choose a test mixture; the players point at wav files written next to this notebook.
+# The mixture, each track's reference and both models' estimates, with their SDRi and SI-SDRi. The
+# players are embedded in the notebook, so the first test mixture plays without a kernel; with a
+# running kernel, choose another mixture and the players below change.
 
 # %%
 estimates = {}
@@ -69,32 +105,24 @@ def separate_item(i: int) -> dict:
     return estimates[i]
 
 
+def item_scores(est, tgt, mix) -> dict:
+    """``{track: {"SDRi": dB, "SI-SDRi": dB}}`` of one model on one mixture."""
+    sdri, si_sdri = (improvement(est, tgt, mix, metric) for metric in ("sdr", "si_sdr"))
+    return {t: {"SDRi": float(sdri[k]), "SI-SDRi": float(si_sdri[k])} for k, t in enumerate(TRACKS)}
+
+
 def players(i: int) -> str:
-    mix, tgt = test[i]
-    est = separate_item(i)
-    rows = [viz.listen(mix.numpy(), f"12_{i}_mixture", "mixture").data]
-    for k, t in enumerate(TRACKS):
-        rows.append(f"<b>{t}</b>")
-        rows.append(viz.listen(tgt[k].numpy(), f"12_{i}_{t}_ref", "reference").data)
-        rows += [viz.listen(e[k], f"12_{i}_{t}_{name}", labels[name]).data for name, e in est.items()]
-    return "".join(rows)
+    mix, tgt = (x.numpy() for x in test[i])
+    est = {labels[name]: e for name, e in separate_item(i).items()}
+    key = f"test {i}"
+    return viz.chooser_html({key: mix}, {key: tgt}, {key: est},
+                            {key: {m: item_scores(e, tgt, mix) for m, e in est.items()}})
 
 
-out = widgets.Output()
 choice = widgets.Dropdown(options=[(f"test {i}: music {float(meta.snr_music[i]):+.1f} dB, noise "
                                     f"{float(meta.snr_noise[i]):+.1f} dB", i) for i in range(len(test))],
                           value=0, description="mixture")
-
-
-def show(change=None):
-    out.clear_output()
-    with out:
-        display(HTML(players(choice.value)))
-
-
-choice.observe(show, names="value")
-show()
-display(widgets.VBox([choice, out]))
+view = explore.live(lambda mixture: [HTML(players(mixture))], {"mixture": choice})
 
 # %% [markdown]
 # ## 2. Look: reference against estimate
@@ -123,27 +151,43 @@ for name, m in models.items():
     res = evaluate_model(m, root, "test", progress=False)
     for it, (_, row) in zip(res["items"], meta.iterrows()):
         rows.append({"model": name, "id": it["id"], "snr_music": float(row.snr_music),
-                     "snr_noise": float(row.snr_noise), **{f"sdri_{t}": it["sdri"][t] for t in TRACKS}})
-path = write_json("ch12_error_analysis", {"split": "test", "metric": "sdri (plain SNR form)", "items": rows})
+                     "snr_noise": float(row.snr_noise), **{f"sdri_{t}": it["sdri"][t] for t in TRACKS},
+                     **{f"si_sdri_{t}": it["si_sdri"][t] for t in TRACKS}})
+path = write_json("ch12_error_analysis", {"split": "test", "metric": "sdri (plain SNR form) and si_sdri",
+                                          "items": rows})
 print("wrote", path.name)
 
 # %%
+# correlation (Pearson r) of each track's SDRi with the SNR of the music and of the noise, per model
 df = pd.DataFrame(read_json("ch12_error_analysis")["items"])
+SNRS = ("snr_music", "snr_noise")
+corr = pd.concat({labels[name]: pd.DataFrame({t: {s: g[f"sdri_{t}"].corr(g[s]) for s in SNRS} for t in TRACKS})
+                  for name, g in df.groupby("model", sort=False)})
+corr.round(2)
+
+# %%
+# each track against the SNR its SDRi follows more closely (larger |r|, averaged over the two models)
+mean_abs = corr.abs().groupby(level=1).mean()  # [snr, track]
+driver = {t: mean_abs[t].idxmax() for t in TRACKS}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.2), sharey=True)
-for ax, t, snr in zip(axes, TRACKS, ("snr_music", "snr_music", "snr_noise")):
-    for name, g in df.groupby("model"):
-        ax.scatter(g[snr], g[f"sdri_{t}"], s=12, label=labels[name])
-    ax.set(title=f"{t} SDRi vs {snr}", xlabel=f"{snr} (dB)")
+for ax, t in zip(axes, TRACKS):
+    for name, g in df.groupby("model", sort=False):
+        ax.scatter(g[driver[t]], g[f"sdri_{t}"], s=12, label=labels[name])
+    ax.set(title=f"{t} SDRi vs {driver[t]}", xlabel=f"{driver[t]} (dB)")
 axes[0].set_ylabel("SDRi (dB)")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 viz.savefig(fig, "12_sdri_vs_snr")
 
-# %%
-# correlation of each track's SDRi with the SNR of the music and of the noise (Complex-MTASSNet)
-cm = df[df.model == "complex_mtassnet"]
-corr = pd.DataFrame({t: {s: cm[f"sdri_{t}"].corr(cm[s]) for s in ("snr_music", "snr_noise")} for t in TRACKS}).round(2)
-corr
+
+def r_text(t: str) -> str:
+    other = next(s for s in SNRS if s != driver[t])
+    rs = ", ".join(f"{m} r = {corr.loc[(m, driver[t]), t]:+.2f}" for m in corr.index.unique(level=0))
+    return (f"**{t}** SDRi follows `{driver[t]}` ({rs}; against `{other}` |r| ≤ "
+            f"{corr.xs(other, level=1)[t].abs().max():.2f})")
+
+
+Markdown("In the plots: " + "; ".join(r_text(t) for t in TRACKS) + ".")
 
 # %% [markdown]
 # Read the signs: a higher `snr_music` means *quieter* music relative to the speech. The quieter a
@@ -153,16 +197,57 @@ corr
 # model "handles" some condition better.
 #
 # ## 4. The worst mixtures
+# The three test mixtures with the lowest average SDRi for Complex-MTASSNet, with what the metadata
+# says about them: the recipe's SNRs and the speech source (`sources.csv` of the split holds each
+# speaker's language and eSpeak voice).
 
 # %%
-cm = cm.assign(avg=cm[[f"sdri_{t}" for t in TRACKS]].mean(axis=1))
-worst = cm.nsmallest(3, "avg")
-worst_meta = meta.set_index("id").loc[worst.id, ["speech_id", "music_id", "noise_id", "snr_music", "snr_noise"]]
-worst_meta.assign(sdri_avg=worst.avg.values).round(2)
+DEFAULT = "complex_mtassnet"
+speakers = pd.read_csv(root / "test" / "sources.csv", dtype=str).query("track == 'speech'").set_index("id")
+speakers["voice"] = speakers.description.str.extract(r"voice=(\S+)", expand=False)
+LANGUAGES = {"cmn": "Mandarin", "en": "English"}
+cm = df[df.model == DEFAULT].set_index("id")
+table = meta.set_index("id")[["speech_id", "music_id", "noise_id", "snr_music", "snr_noise"]].astype(
+    {"snr_music": float, "snr_noise": float})
+table["speaker"] = table.speech_id.str.replace(r"_s\d+$", "", regex=True)
+table["language"] = table.speaker.map(speakers.language).map(lambda code: LANGUAGES.get(code, code))
+table["voice"] = table.speaker.map(speakers.voice)
+table["sdri_avg"] = cm[[f"sdri_{t}" for t in TRACKS]].mean(axis=1)
+worst = table.nsmallest(3, "sdri_avg")
+worst[["sdri_avg", "snr_music", "snr_noise", "language", "voice", "music_id", "noise_id"]].round(2)
 
 # %%
-j = int(meta.index[meta.id == worst.id.iloc[0]][0])
-display(HTML(players(j)))
+for mid, row in worst.iterrows():
+    i = int(meta.index[meta.id == mid][0])
+    mix, tgt = (x.numpy() for x in test[i])
+    est = separate_item(i)[DEFAULT]
+    display(viz.listen_compare(mix, tgt, est, scores=item_scores(est, tgt, mix),
+                               caption=f"test {i} ({labels[DEFAULT]}): average SDRi {row.sdri_avg:+.2f} dB; "
+                                       f"music {row.snr_music:+.1f} dB, noise {row.snr_noise:+.1f} dB; "
+                                       f"{row.language} speech, voice {row.voice}"))
+
+# %%
+# what the worst mixtures share, against the whole test set
+share = worst.language.value_counts()
+top, n_top = share.index[0], int(share.iloc[0])
+in_test = int((table.language == top).sum())
+by_lang = table.groupby("language").sdri_avg.mean()
+common = (f"All {len(worst)} worst mixtures" if n_top == len(worst) else f"{n_top} of the {len(worst)} worst mixtures")
+sentence = (f"{common} have {top} speech, against {in_test} of the {len(table)} test mixtures. Over the whole "
+            f"test set {labels[DEFAULT]} averages " + " and ".join(
+                f"{v:+.2f} dB SDRi on {lang} mixtures" for lang, v in by_lang.sort_values().items()) + ". ")
+for name, g in df[df.model != DEFAULT].groupby("model", sort=False):  # the other model's worst
+    ids = g.set_index("id")[[f"sdri_{t}" for t in TRACKS]].mean(axis=1).nsmallest(len(worst)).index
+    k = int((table.language[ids] == top).sum())
+    sentence += (("All" if k == len(ids) else f"{k} of the") + f" {len(ids)} worst for {labels[name]} have {top} "
+                 f"speech{' too' if k else ''}. ")
+voices = worst.voice.value_counts()
+if voices.iloc[0] > 1:
+    sentence += f"{int(voices.iloc[0])} of the {len(worst)} worst are spoken by one voice, `{voices.index[0]}`. "
+mean_snr = {s: (worst[s].mean(), table[s].mean()) for s in SNRS}
+sentence += ("Their SNRs average " + ", ".join(f"`{s}` {w:+.1f} dB (test set {a:+.1f} dB)"
+                                               for s, (w, a) in mean_snr.items()) + ".")
+Markdown(sentence)
 
 # %% [markdown]
 # ## 5. Separate your own file
@@ -193,9 +278,8 @@ print("stems:", sorted(p.name for p in paths.values()), "| shape:", stems.shape)
 
 # %%
 n = min(stems.shape[1], reference.shape[1])
-print("SDRi of the file path vs the reference tracks (dB):",
-      {t: round(float(v), 2) for t, v in zip(TRACKS, __import__("mtass_lite").metrics.sdr_improvement(
-          stems[:, :n], reference[:, :n], test[1][0].numpy()[:n]))})
+sdri = improvement(stems[:, :n], reference[:, :n], test[1][0].numpy()[:n], "sdr")
+print("SDRi of the file path vs the reference tracks (dB):", {t: round(float(v), 2) for t, v in zip(TRACKS, sdri)})
 
 # %% [markdown]
 # ## Exercises
@@ -203,3 +287,5 @@ print("SDRi of the file path vs the reference tracks (dB):",
 # 2. Plot SDRi against the music-to-noise ratio `snr_noise − snr_music`. Which track depends on it?
 # 3. Record yourself (16 kHz or not) over music, separate it, and listen. What does a model trained
 #    only on synthetic speech do with a real voice? (Compare with `benchmarks/real_generalisation.py`.)
+# 4. The worst mixtures share a language. Is it the language or a few voices? Average SDRi per
+#    speaker (`table.groupby("speaker")`) and listen to the best and the worst Mandarin speaker.

@@ -8,7 +8,7 @@ in JupyterLab, nbviewer and the HTML book (``scripts/book.sh``). The convention,
 - a clip is at most :data:`MAX_CLIP_SECONDS` (8 s; longer input is cut), peak-safe (scaled down to
   0.9 if it would clip, never up);
 - size budget: each executed chapter ≤ :data:`NOTEBOOK_BUDGET_BYTES` (4 MB), all chapters together
-  ≤ :data:`COURSE_BUDGET_BYTES` (25 MB) — about 30 KB of notebook per 8-s clip, so budget ~100 clips
+  ≤ :data:`COURSE_BUDGET_BYTES` (25 MB) — about 40 KB of notebook per 6-s clip, so budget ~80 clips
   per chapter at most and prefer 4–6-s excerpts;
 - each ``<audio>`` carries ``data-seconds`` (its embedded length) so tests can decode and check it.
 
