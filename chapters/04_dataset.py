@@ -33,8 +33,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from IPython.display import HTML, display
 
-from mtass_lite import TRACKS, viz
+from mtass_lite import TRACKS, explore, viz
 from mtass_lite.data import mixing, music_synth, noise_synth, speech_synth
 from mtass_lite.data.corpora import corpus_table
 from mtass_lite.data.datasets import MTASSDataset, read_metadata
@@ -70,8 +71,22 @@ music = music_synth.render(music_synth.song(np.random.default_rng(1), 6.0))
 noise, kinds = noise_synth.make_noise(np.random.default_rng(2), 6 * 16000)
 print(f"speech {len(speech) / 16000:.1f} s, Mandarin {len(mandarin) / 16000:.1f} s, "
       f"music {len(music) / 16000:.1f} s, noise {len(noise) / 16000:.1f} s ({'+'.join(kinds)})")
-viz.listen_tracks(speech, [mandarin, music, noise], "04_sources",
+viz.listen_tracks(speech, [mandarin, music, noise],
                   titles=["English speech", "Mandarin speech", "generated song", "noise"])
+
+# %% [markdown]
+# **Hearing the SNR range.** The same three sources mixed by the recipe at both ends of its range:
+# at −5 dB the music and the noise are each 5 dB *louder* than the speech, at +5 dB each is 5 dB
+# quieter. Every MTASS mixture lies somewhere between (the two SNRs are drawn independently).
+
+# %%
+n = len(speech)
+demo = {}
+for snr_m, snr_n in ((-5.0, -5.0), (5.0, 5.0)):
+    stems = np.stack([speech, mixing.mix_at_snr(speech, music[:n], snr_m)[0], mixing.mix_at_snr(speech, noise[:n], snr_n)[0]])
+    demo[(snr_m, snr_n)], _, _ = mixing.peak_guard(stems)  # the guard keeps the SNRs if it fires
+display(HTML("".join(viz.player_html(x, f"speech + music at SNR {m:+.0f} dB + noise at SNR {k:+.0f} dB")
+                     for (m, k), x in demo.items())))
 
 # %% [markdown]
 # ## 3. Mixture *i* is a pure function of (seed, split, i)
@@ -113,6 +128,18 @@ redrawn = [mixing.make_mixture(i, silent_pool, seed=0, split="demo", cfg=cfg).ro
 print(f"clip guard: scale {m.row['clip_scale']:.3f}, peak now {np.abs(m.mixture).max():.2f}")
 print("SNRs kept:", np.allclose(realised, [m.row["snr_music"], m.row["snr_noise"]], atol=0.01))
 print("mixtures that had to redraw a silent speech segment:", sum(r > 0 for r in redrawn), "of 20")
+
+# %% [markdown]
+# Listen to that loud mixture as the recipe writes it (all stems scaled by `clip_scale`), and as the
+# original scripts would have written it: the unscaled sum cast to int16, where every sample beyond
+# full scale wraps around to the other sign.
+
+# %%
+unguarded = (m.targets.astype(np.float64) / m.row["clip_scale"]).sum(0)
+wrapped = ((np.round(unguarded * 32768).astype(np.int64) + 32768) % 65536 - 32768) / 32768  # int16 wrap-around
+label = f"SNR music {m.row['snr_music']:+.1f} dB, noise {m.row['snr_noise']:+.1f} dB"
+display(HTML(viz.player_html(m.mixture, f"clip guard fired (scale {m.row['clip_scale']:.3f}) — {label}")
+             + viz.player_html(wrapped, f"no guard, int16 wrap-around (peak was {np.abs(unguarded).max():.1f}) — {label}")))
 
 # %% [markdown]
 # ## 5. The MTASS-tiny set
@@ -190,6 +217,17 @@ print("resumed build identical:", first == again, "| items:", len(ds), "| shapes
 
 # %%
 print(corpus_table())
+
+# %% [markdown]
+# ## 8. Explore it yourself
+# Move the two recipe SNRs (music and noise, each relative to the speech; −5 dB means the track is 5 dB
+# louder than the speech): the mixture and the scaled tracks play, and the table says whether the clip
+# guard fired.
+# The outputs below are the default setting, saved with the notebook; with a running kernel
+# (JupyterLab) the controls move them.
+
+# %%
+explore.snr_explorer(speech, music, noise)
 
 # %% [markdown]
 # ## Exercises

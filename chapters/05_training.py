@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import HTML, Markdown, display
 from torch import nn
 
 import mtass_lite
@@ -43,7 +44,7 @@ from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
 from mtass_lite.losses import get_loss, neg_si_sdr, neg_snr
-from mtass_lite.metrics import sdr
+from mtass_lite.metrics import sdr, sdr_improvement, si_sdr_improvement
 from mtass_lite.results import read_json, write_json
 from mtass_lite.separate import separate_array
 from mtass_lite.stft import istft, stft
@@ -52,7 +53,7 @@ from mtass_lite.train import Trainer, batch_plan, load_checkpoint, load_config, 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
 root = ensure_tiny(progress=False) if FAST else mtass_lite.data_root() / "mtass"
 device = resolve_device("auto")  # CUDA when present: the Trainer makes the same choice
-STEPS = 300 if FAST else 5000  # optimizer steps of every training run in this chapter (fast: ~0.05 s each)
+STEPS = 300 if FAST else 5000  # optimizer steps of every training run in this chapter (timed in section 3)
 SEGMENT, BATCH = 4.0, 4  # 4-s crops, 4 per step: the engine's defaults (mtass_lite/configs/_base.yaml)
 
 
@@ -198,6 +199,37 @@ ax.set(xlabel="step", ylabel="loss: Σ −SNR (dB)", title="the same training, t
 ax.legend()
 viz.savefig(fig, "05_loop_vs_trainer")
 
+# %%
+train_s = float(log["seconds"].iloc[-1])  # cumulated time in training steps, from the run's log.csv
+display(Markdown(f"On this machine ({device.type.upper()}) the Trainer's {len(log)} steps took {train_s:.0f} s "
+                 f"in training steps, **{train_s / len(log):.2f} s per step** of {BATCH} × {SEGMENT:.0f}-s crops "
+                 "(read from `log.csv`'s `seconds` column; validation not included)."))
+
+# %% [markdown]
+# **Listening: before and after training.** The same test mixture through the seed-0 network
+# before its first step (masks near one half: three quieter copies of the mixture) and after the
+# −SNR run. Each row: the reference, the model's estimate, and the residual (reference − estimate),
+# which holds what the model got wrong; SDRi and SI-SDRi of that estimate on this mixture beside it.
+
+# %%
+test_set = MTASSDataset(root, "test")
+demo_mix, demo_ref = test_set[0]
+torch.manual_seed(0)
+untrained = TinyMaskNet()  # the initial weights of every run in this chapter
+
+
+def compare(model, caption):
+    estimate = separate_array(model, demo_mix)
+    ests, refs, mix64 = torch.as_tensor(estimate).double(), demo_ref.double(), demo_mix.double()
+    sc = {t: {"SDRi": float(a), "SI-SDRi": float(b)} for t, a, b in
+          zip(TRACKS, sdr_improvement(ests, refs, mix64), si_sdr_improvement(ests, refs, mix64))}
+    return viz.listen_compare(demo_mix.numpy(), demo_ref.numpy(), estimate, scores=sc, caption=caption)
+
+
+with torch.no_grad():
+    display(compare(untrained.eval(), "untrained TinyMaskNet (seed 0, step 0)"))
+    display(compare(models["snr"].eval(), f"TinyMaskNet after {STEPS} steps with the −SNR loss"))
+
 # %% [markdown]
 # **Loading a checkpoint.** Registry models are rebuilt from the name, size and config stored in
 # the checkpoint. A model defined in a notebook cannot be rebuilt from a name, so
@@ -283,9 +315,11 @@ assert si_sdri["si_sdr"] > 0, "the SI-SDR-trained model must improve the scale-i
 # SDR in the unprocessed mixture is negative. An all-zero estimate has SDR = 0 dB, hence
 # $\mathrm{SDRi} = 0 - \mathrm{SDR}(\text{mixture}) > 0$ — "silence" scores a few dB of SDRi
 # having separated nothing. A third of the mixture scores more SDRi still, and exactly 0 dB SI-SDRi
-# (a gain changes no SI-SDR). SI-SDR is not immune either: for an all-zero estimate it is 0 / 0,
-# which the metric's small $\epsilon$ turns into 0 dB, so silence gets the same free SI-SDRi. Hence
-# the rule of this course: a model must **beat the baselines**, read with SDRi *and* SI-SDRi.
+# (a gain changes no SI-SDR). SI-SDR of an all-zero estimate is 0 / 0; a small $\epsilon$ would make
+# it 0 dB and hand silence the same free SI-SDRi, so `metrics.si_sdr` scores silence at the fixed
+# floor `SILENCE_FLOOR_DB` = −50 dB (chapter 03): in the table, silence's SI-SDRi is strongly
+# negative, and only SDRi flatters it. Hence the rule of this course: a model must **beat the
+# baselines**, read with SDRi *and* SI-SDRi.
 
 # %%
 sdr_mix = {t: res["models"]["silence"]["sdr_mix"][t]["mean"] for t in TRACKS}
@@ -333,8 +367,34 @@ assert sdri["si_sdr"] < sdri["snr"], "the wrong gain shows in the SI-SDR-trained
 # %% [markdown]
 # The −SI-SDR model separates about as well as the −SNR model by its SI-SDRi, but its gains are
 # off (look at the speech column) and the plain-SNR SDRi, the paper's metric, charges it for
-# that. Train with a scale-dependent loss (`snr`, or `mtass`, whose RI-MSE term fixes the scale),
-# or add an SNR term, whenever the score is scale-dependent.
+# that. Listen to the speech of the first test mixture: the reference, the −SNR model's estimate,
+# the −SI-SDR model's estimate as it comes out, and the same estimate at its oracle best gain
+# $\beta^*$ (players keep each clip's level, so a drifted gain is heard as a level difference).
+
+# %%
+def speech_estimate(model):
+    with torch.no_grad():
+        return torch.as_tensor(separate_array(model.eval(), demo_mix))[0].double()
+
+
+ref_speech = demo_ref[0].double()
+drift = {"trained: −SNR": speech_estimate(models["snr"]), "trained: −SI-SDR": speech_estimate(models["si_sdr"])}
+beta_si = float((drift["trained: −SI-SDR"] * ref_speech).sum() / drift["trained: −SI-SDR"].pow(2).sum())
+drift[f"trained: −SI-SDR × β* ({20 * np.log10(abs(beta_si)):+.1f} dB, oracle)"] = beta_si * drift["trained: −SI-SDR"]
+
+
+def rms_db(x):
+    return 10 * np.log10(float(x.pow(2).mean()))
+
+
+display(HTML(viz.player_html(ref_speech.numpy(), f"reference speech (level {rms_db(ref_speech):.1f} dBFS)") + "".join(
+    viz.player_html(x.numpy(), f"{name}: level {rms_db(x):.1f} dBFS, SDR {float(sdr(x, ref_speech)):.1f} dB")
+    for name, x in drift.items())))
+
+# %% [markdown]
+# Same separation, different loudness: SI-SDR cannot tell the two −SI-SDR players apart, plain SDR
+# can. Train with a scale-dependent loss (`snr`, or `mtass`, whose RI-MSE term fixes the scale), or
+# add an SNR term, whenever the score is scale-dependent.
 
 # %% [markdown]
 # ## 5. Reading the log
