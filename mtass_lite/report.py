@@ -218,11 +218,61 @@ def attribution_markdown() -> str | None:
     return "\n".join(rows)
 
 
+def course_markdown() -> str | None:
+    """Per chapter: reading time (words / 200 per min) and the execution time ``scripts/course.sh``
+    measured in fast mode (``results/course_timings.json``, with the 1-min load average at its start)."""
+    from .book import chapter_paths, format_seconds, read_chapter
+
+    timings = _result("course_timings")
+    if timings is None:
+        return None
+    chapters = Path(REPO_ROOT) / "chapters"
+    rows = ["| chapter | reading | run time (fast mode) | load at start |", "|---|---|---|---|"]
+    total_min, total_s = 0, 0.0
+    for path in chapter_paths(chapters):
+        ch, _ = read_chapter(path)
+        t = timings.get(path.stem, {})
+        sec = t.get("seconds") if isinstance(t, dict) else None
+        total_min += ch.minutes
+        total_s += sec or 0.0
+        load = f"{t['loadavg']:.1f}" if isinstance(t, dict) and t.get("loadavg") is not None else "–"
+        rows.append(f"| {ch.number} {_md_cell(ch.title.split('·')[-1].strip())} | {ch.minutes} min | "
+                    f"{format_seconds(sec)} | {load} |")
+    rows.append(f"| **all** | **{total_min} min** | **{format_seconds(total_s)}** | |")
+    return "\n".join(rows)
+
+
+def checks_markdown() -> str:
+    """Every self-check of :mod:`mtass_lite.checks`: chapter, call, what it checks (docstring's first line)."""
+    import inspect
+
+    from . import checks
+
+    rows = ["| chapter | self-check | what it checks | solution |", "|---|---|---|---|"]
+    for name in sorted(n for n in checks.__all__ if n.startswith("ex")):
+        fn = getattr(checks, name)
+        doc = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
+        nn = name[2:4]
+        sol = sorted((Path(REPO_ROOT) / "chapters" / "solutions").glob(f"{nn}_*_solutions.ipynb"))
+        link = f"[{sol[0].name}](../chapters/solutions/{sol[0].name})" if sol else "–"
+        args = ", ".join(q.name for q in inspect.signature(fn).parameters.values() if q.default is q.empty)
+        rows.append(f"| {nn} | `checks.{name}({args})` | {_md_cell(doc)} | {link} |")
+    return "\n".join(rows)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "profile_table": profile_markdown,
             "reproduction_table": reproduction_markdown, "real_table": real_markdown,
             "budget_table": budget_markdown, "augment_table": augment_markdown,
             "augment_long_table": lambda: augment_markdown("real_gap_augment_1600"),
-            "attribution_table": attribution_markdown}
+            "attribution_table": attribution_markdown, "course_table": course_markdown,
+            "checks_table": checks_markdown}
+
+# Files whose marked sections are rendered (README.md first).
+RENDERED = ("README.md", "docs/course_guide.md")
 
 
 def render_readme(text: str) -> str:
@@ -240,13 +290,15 @@ def render_readme(text: str) -> str:
 def main(argv=None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(description="Re-render README.md's generated tables from results/*.json "
+    ap = argparse.ArgumentParser(description="Re-render the generated tables of README.md and docs/course_guide.md "
+                                             "from results/*.json "
                                              f"(sections: {', '.join(SECTIONS)}).")
     ap.parse_args(argv)
-    readme = Path(REPO_ROOT) / "README.md"
-    new = render_readme(readme.read_text())
-    readme.write_text(new)
-    print(f"rendered {readme}")
+    for name in RENDERED:
+        path = Path(REPO_ROOT) / name
+        if path.exists():
+            path.write_text(render_readme(path.read_text()))
+            print(f"rendered {name}")
     return 0
 
 

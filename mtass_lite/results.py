@@ -63,3 +63,56 @@ def paper_table() -> dict:
     """The MTASS paper's SDRi table (``results/paper_mtass.json``): model -> label, params, MACs, SDRi."""
     # a fact about the paper, not a result of ours: always the repository's copy
     return read_json(REPO_ROOT / "results" / "paper_mtass.json")["models"]
+
+
+# --------------------------------------------------------------------------------------------------
+# A chapter's results against the committed ones
+# --------------------------------------------------------------------------------------------------
+RESULT_TOLERANCE_DB = 0.2  # chapters train on step budgets, so a rerun on the same stack repeats its numbers
+# numbers that measure the machine, not the result: never compared
+_UNCHECKED = ("second", "time", "date", "minute", "rtf", "loadavg", "thread", "speed", "per_s", "wall", "cpu")
+
+
+class ResultMoved(AssertionError):
+    """A chapter's freshly computed result differs from the committed ``results/*.json``."""
+
+
+def _numbers(obj, path=()):
+    """``{path: number}`` for every numeric leaf whose keys do not name a timing."""
+    out = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if not any(u in str(k).lower() for u in _UNCHECKED):
+                out.update(_numbers(v, (*path, str(k))))
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            out.update(_numbers(v, (*path, str(i))))
+    elif isinstance(obj, (int, float)) and not isinstance(obj, bool) and math.isfinite(obj):
+        out[path] = float(obj)
+    return out
+
+
+def check_committed(name: str, obj, tol_db: float = RESULT_TOLERANCE_DB) -> str:
+    """Compare a chapter's new result with the committed ``results/<name>.json`` before it is rewritten.
+
+    Every numeric leaf present in both (scores in dB, counts, steps; not timings — see
+    ``_UNCHECKED``) must agree within ``tol_db``. CI re-executes every chapter, so a code change that
+    moves a result fails the test command here instead of silently rewriting the notebook and its json.
+    To accept an intended change, delete ``results/<name>.json`` and re-execute the chapter.
+
+    Returns a one-line verdict (the same text whenever the check passes, so an nbval-checked cell can
+    print it); raises :class:`ResultMoved` naming the largest differences otherwise.
+    """
+    path = _json_path(name)
+    if not path.exists():
+        return f"{path.name}: no committed result yet; this run records it"
+    old, new = _numbers(read_json(path)), _numbers(_clean(obj))
+    common = old.keys() & new.keys()
+    if not common:
+        raise ResultMoved(f"{path.name}: the new result shares no numbers with the committed one")
+    moved = sorted(((abs(new[k] - old[k]), k) for k in common if abs(new[k] - old[k]) > tol_db), reverse=True)
+    if moved:
+        worst = "; ".join(f"{'/'.join(k)}: {old[k]:.3f} -> {new[k]:.3f}" for _, k in moved[:5])
+        raise ResultMoved(f"{path.name}: {len(moved)} of {len(common)} numbers moved by more than {tol_db} "
+                          f"(largest: {worst}). If the change is intended, delete {path.name} and re-execute.")
+    return f"{path.name}: every number matches the committed result within ±{tol_db}"

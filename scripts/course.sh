@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The course, end to end: set up .venv, build MTASS-tiny, execute every chapter (fast mode by default)
-# and save the executed notebooks beside their jupytext sources. Usage: bash scripts/course.sh [NN ...]
+# and save the executed notebooks beside their jupytext sources.
+# Usage: bash scripts/course.sh [NN ...]     chapters (all by default)
+#        bash scripts/course.sh solutions     the worked solutions, chapters/solutions/NN_*_solutions.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh
@@ -9,20 +11,24 @@ export MTASS_MODE="${MTASS_MODE:-fast}" PYTHONWARNINGS="${PYTHONWARNINGS:-ignore
 shopt -s nullglob
 chapters=(chapters/[0-9][0-9]_*.py)
 if [ $# -gt 0 ]; then
-  chapters=(); for n in "$@"; do chapters+=(chapters/${n}_*.py); done
+  chapters=()
+  for n in "$@"; do
+    if [ "$n" = solutions ]; then chapters+=(chapters/solutions/[0-9][0-9]_*_solutions.py)
+    else chapters+=(chapters/${n}_*.py); fi
+  done
 fi
 for src in "${chapters[@]}"; do
   start=$(date +%s.%N)
   load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo null)  # 1-min load average at the start
   echo "[course] executing $src (MTASS_MODE=$MTASS_MODE)"
   # pair: write the .py's cells into the .ipynb (keeping its metadata), then execute it in place in
-  # the .venv kernel, from the chapters/ folder (relative paths such as _audio/ resolve there)
+  # the .venv kernel, from the notebook's folder
   .venv/bin/jupytext --quiet --to ipynb --update "$src"
   .venv/bin/jupyter nbconvert --log-level WARN --to notebook --execute --inplace \
       --ExecutePreprocessor.timeout=1800 "${src%.py}.ipynb"
   secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-  # record the wall time (read by the book's index, scripts/book.sh) in results/course_timings.json
-  .venv/bin/python - "$(basename "${src%.py}")" "$secs" "$load" <<'PY'
+  # record the wall time (read by the book's index and the course guide) in results/course_timings.json
+  [[ "$src" == chapters/solutions/* ]] || .venv/bin/python - "$(basename "${src%.py}")" "$secs" "$load" <<'PY'
 import datetime, sys
 from mtass_lite.results import update_json
 name, secs, load = sys.argv[1], float(sys.argv[2]), sys.argv[3]

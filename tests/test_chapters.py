@@ -4,6 +4,7 @@ nbval (run by scripts/test.sh over chapters/) re-executes each notebook and comp
 marked ``# NBVAL_CHECK_OUTPUT``; these tests check what nbval does not.
 """
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -98,3 +99,40 @@ def test_reproduction_chapter_has_the_model_chooser():
     html_text = "".join(_html_outputs(json.loads(src.with_suffix(".ipynb").read_text())))
     assert html_text.count("<details") >= 2, "chapter 11: the mixture × track × model chooser is missing"
     assert len(embedded_clips(html_text)) >= 2 * (1 + 3 * 6)
+
+
+# --- worked solutions (chapters/solutions/, executed by nbval under the README's test command) -----
+
+SOLUTIONS = sorted((CHAPTERS / "solutions").glob("[0-9][0-9]_*_solutions.py"))
+
+
+def test_every_chapter_has_worked_solutions():
+    have = {p.stem.removesuffix("_solutions") for p in SOLUTIONS}
+    missing = [p.stem for p in SOURCES if p.stem not in have]
+    assert not missing, f"no chapters/solutions/<chapter>_solutions.py for {missing}"
+
+
+@pytest.mark.parametrize("src", SOLUTIONS, ids=lambda p: p.stem)
+def test_solutions_paired_executed_and_clean(src):
+    ipynb = src.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{src.name}: run bash scripts/course.sh solutions"
+    assert _code_and_markdown(jupytext.read(src)) == _code_and_markdown(jupytext.read(ipynb)), (
+        f"{ipynb.name} is out of sync with {src.name}: bash scripts/course.sh solutions")
+    nb = json.loads(ipynb.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c.get("execution_count") for c in code), f"{ipynb.name}: not fully executed"
+    for c in code:
+        for out in c.get("outputs", []):
+            assert out.get("name") != "stderr" and out.get("output_type") != "error", ipynb.name
+    assert ipynb.stat().st_size <= NOTEBOOK_BUDGET_BYTES
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_every_exercise_has_a_cost_label(src):
+    text = src.read_text()
+    ex = text.split("# ## Exercises", 1)[1].split("# %%", 1)[0]
+    items = re.findall(r"^# (\d+)\. (.*?)(?=^# \d+\. |\Z)", ex, re.S | re.M)
+    assert items, f"{src.name}: no numbered exercises"
+    for n, body in items:
+        assert re.search(r"\*\((reading only|≈ [\d.]+ CPU-(min|h))", body), (
+            f"{src.name}: exercise {n} has no cost label *(reading only)* / *(≈ N CPU-min)*")

@@ -9,6 +9,14 @@ def test_readme_tables_are_rendered_from_results():
     assert report.render_readme(text) == text, "README is stale: run .venv/bin/python -m mtass_lite.report"
 
 
+def test_course_guide_times_are_rendered_from_the_measured_run():
+    text = (Path(REPO_ROOT) / "docs" / "course_guide.md").read_text()
+    assert "<!-- BEGIN course_table -->" in text
+    assert report.render_readme(text) == text, "course guide is stale: run .venv/bin/python -m mtass_lite.report"
+    body = text.split("<!-- BEGIN course_table -->")[1].split("<!-- END course_table -->")[0]
+    assert "not computed yet" not in body and body.count("\n| ") >= 13  # a row per chapter + total
+
+
 def test_render_replaces_only_marked_sections():
     text = "intro\n<!-- BEGIN paper_table -->\nold\n<!-- END paper_table -->\noutro 1.23\n"
     out = report.render_readme(text)

@@ -28,3 +28,28 @@ def test_update_json_from_parallel_processes_loses_nothing(tmp_path):
     assert read_json(path)["rows"] == {str(k): k for k in range(8)}
     update_json(path, lambda d: d.update(note="x"))  # edits keep what was there
     assert read_json(path)["note"] == "x" and len(read_json(path)["rows"]) == 8
+
+
+def test_check_committed_passes_equal_results_and_ignores_timings(tmp_path, monkeypatch):
+    from mtass_lite.results import check_committed, write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    assert "no committed result yet" in check_committed("r", {"sdri": 1.0})
+    write_json("r", {"summary": {"sdri": {"speech": {"mean": 5.0}}}, "train_seconds": 10.0, "note": "x"})
+    msg = check_committed("r", {"summary": {"sdri": {"speech": {"mean": 5.1}}}, "train_seconds": 99.0})
+    assert msg == "r.json: every number matches the committed result within ±0.2"
+
+
+def test_check_committed_fails_when_a_result_moves(tmp_path, monkeypatch):
+    import numpy as np
+    import pytest
+
+    from mtass_lite.results import ResultMoved, check_committed, write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    write_json("r", {"summary": {"sdri": {"speech": {"mean": 5.0}, "music": {"mean": 3.0}}}, "steps": 500})
+    with pytest.raises(ResultMoved, match=r"summary/sdri/music/mean: 3.000 -> 2.500.*delete r.json"):
+        check_committed("r", {"summary": {"sdri": {"speech": {"mean": np.float32(5.0)}, "music": {"mean": 2.5}}},
+                              "steps": 500})
+    with pytest.raises(ResultMoved, match="steps"):
+        check_committed("r", {"summary": {"sdri": {"speech": {"mean": 5.0}, "music": {"mean": 3.0}}}, "steps": 300})
