@@ -109,7 +109,14 @@ for split in ("train", "dev", "test"):
 # | 12 | listening | error analysis, separating your own file |
 #
 # ## Exercises
-# 1. Listen to three more test mixtures. Which track is hardest to hear when its SNR is −5 dB?
+# 1. `snr_music` and `snr_noise` are the speech level over that track's level: at −5 dB the track is
+#    5 dB *louder* than the speech, at +5 dB 5 dB quieter. Listen to three more test mixtures: the one
+#    with the quietest music, the one with the quietest noise, and one where both are near −5 dB.
+#    Which track is hardest to hear at +5 dB? How much of the speech can you still follow when music
+#    and noise are both at −5 dB? *(reading only)*
 # 2. Find the test mixture with the lowest music SNR in `metadata.csv` and look at its spectrogram.
+#    Check: `checks.ex00_2(mixture_id)`. *(reading only)*
 # 3. In one paragraph: why might a model that separates speech well still fail on "music with
-#    vocals"?
+#    vocals"? *(reading only)*
+#
+# Costs measured on two CPU cores; solutions: `chapters/solutions/00_tour_solutions.ipynb`; self-checks: `checks.ex00_2`

@@ -261,12 +261,24 @@ Markdown(gap_long) if gap_long else print("results/real_gap_augment_1600.json is
 #
 # ## Exercises
 # 1. Rerun `python -m mtass_lite reproduce --mode cpu --cpu-minutes 40 --runs runs/cpu40`. Which
-#    model gains most from the doubled budget?
-# 2. Train with SI-SDR loss instead of SNR (`--config` with `loss: si_sdr`) and compare SDRi with
-#    SI-SDRi. What happens to the scale (chapter 03)?
+#    model gains most from the doubled budget? *(≈ 205 CPU-min: 5 models × 40 CPU-min of training, from
+#    the 102 CPU-min that `results/reproduction_cpu.json` records for 20 each, plus under a minute of
+#    evaluation)*
+# 2. Train Conv-TasNet with the SI-SDR loss and with the SNR loss, 300 steps each
+#    (`python -m mtass_lite train --model conv_tasnet --preset fast --max-steps 300 --set loss=si_sdr
+#    --out runs/ex11_2_si_sdr`, then `loss=snr` into another `--out`), evaluate both
+#    (`python -m mtass_lite evaluate --checkpoint <out>/best.pt`) and compare SDRi with SI-SDRi. What
+#    happens to the scale (chapter 03)? *(≈ 9 CPU-min: 0.83 CPU-s per step, from Conv-TasNet's record in
+#    `results/reproduction_cpu.json`)*
 # 3. Run `benchmarks/real_gap_augment.py --model d3net --steps 500 --variants none remix --runs runs/aug_d3net
 #    --out gap_d3net`: does dynamic mixing help the STFT-domain model more than Complex-MTASSNet?
+#    *(≈ 16 CPU-min: D3Net's 0.80 / 1.00 CPU-s per step without / with remixing, from the two committed
+#    reproductions, plus scoring)*
 # 4. The attribution says real speech costs most. Design an augmentation of the speech stem only
 #    (for example random jitter of eSpeak's pitch, or breath noise under the voiced parts), add it to
 #    `mtass_lite.data.augment.AUGMENTS`, and measure it with the paired table. Does it move the
-#    "real speech" column of `benchmarks/real_gap_attribution.py --checkpoints ...`?
+#    "real speech" column of `benchmarks/real_gap_attribution.py --checkpoints ...`? *(≈ 17 CPU-min:
+#    Complex-MTASSNet, `none` and the new variant at 600 steps, 0.62 / 0.77 CPU-s per step from the
+#    committed reproductions, plus about a minute of attribution scoring)*
+#
+# Costs measured on two CPU cores; solutions: `chapters/solutions/11_reproduction_solutions.ipynb`; self-checks: none (the answers come from your own long runs)

@@ -284,8 +284,16 @@ print("SDRi of the file path vs the reference tracks (dB):", {t: round(float(v),
 # %% [markdown]
 # ## Exercises
 # 1. Find a test mixture where Conv-TasNet beats Complex-MTASSNet on speech. Listen: what differs?
+#    Check: `checks.ex12_1(mixture_id)`. *(reading only)*
 # 2. Plot SDRi against the music-to-noise ratio `snr_noise − snr_music`. Which track depends on it?
+#    Check: `checks.ex12_2(corr, depends)` (`corr`: `{track: Pearson r}` for Complex-MTASSNet, `depends`: the
+#    tracks with |r| ≥ 0.5). *(reading only)*
 # 3. Record yourself (16 kHz or not) over music, separate it, and listen. What does a model trained
 #    only on synthetic speech do with a real voice? (Compare with `benchmarks/real_generalisation.py`.)
+#    *(≈ 1 CPU-min: separating a minute of audio takes about a CPU-second; rerunning the benchmark
+#    scores 5 models on 100 mixtures at under 0.1 CPU-s each)*
 # 4. The worst mixtures share a language. Is it the language or a few voices? Average SDRi per
 #    speaker (`table.groupby("speaker")`) and listen to the best and the worst Mandarin speaker.
+#    Check: `checks.ex12_4(per_speaker)`. *(reading only)*
+#
+# Costs measured on two CPU cores; solutions: `chapters/solutions/12_listening_solutions.ipynb`; self-checks: `checks.ex12_1`, `checks.ex12_2`, `checks.ex12_4`
