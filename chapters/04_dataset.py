@@ -231,10 +231,18 @@ explore.snr_explorer(speech, music, noise)
 
 # %% [markdown]
 # ## Exercises
-# 1. Change the SNR range to U(−10, 0) dB and rebuild a small split. How does the oracle IRM of
-#    chapter 02 change?
+# 1. Change the SNR range to U(−10, 0) dB and rebuild a small split (a few 3-s mixtures with
+#    `mixing.build_split(..., snr_range_db=(-10, 0))` into a temporary folder). How does the oracle
+#    IRM of chapter 02 change? *(≈ 1 CPU-min)*
 # 2. The recipe sets both SNRs relative to the *speech*. What is the music-to-noise ratio's range?
-#    Plot its histogram from `metadata.csv`.
+#    Plot its histogram from `metadata.csv`. Check: `checks.ex04_2(low_db, high_db)`.
+#    *(≈ 1 CPU-min)*
 # 3. Make a pool whose speech items are only 1 s long with a 3-s segment. What does `make_mixture`
-#    do, and what does the metadata say?
-# 4. Why must pools be split before mixing rather than mixtures after?
+#    do? Try 2-s items, and a pool with both: what do `speech_pad` and `speech_redraws` in the
+#    metadata say? Write the rule as `pad_or_redraw(item_seconds, segment_seconds)`, returning the
+#    zero samples appended or `None` when the item is redrawn. Check: `checks.ex04_3(pad_or_redraw)`.
+#    *(≈ 1 CPU-min)*
+# 4. Why must pools be split before mixing rather than mixtures after? *(reading only)*
+#
+# Costs measured on two CPU cores (shared, a few seconds each); solutions:
+# `chapters/solutions/04_dataset_solutions.ipynb`; self-checks: `checks.ex04_2`, `checks.ex04_3`.

@@ -505,10 +505,18 @@ print(side.to_string())
 # ## Exercises
 # 1. Add an `nn.Conv1d` layer with dilation 4 to `TinyMaskNet` and retrain with the `snr` loss for
 #    the same steps. Does the dev SDRi curve rise faster? Does the gap to silence grow?
+#    *(≈ 2 CPU-min)*
 # 2. Train with `loss="mtass"` (RI-MSE + 0.01 × −SNR). Where does it land between `ri_mse` and
 #    `snr` in SDRi and SI-SDRi, and why is the weight 0.01 so small? (Compare the two terms'
-#    magnitudes in `log.csv`.)
+#    magnitudes: the losses in the `ri_mse` and `snr` runs' `log.csv`.) *(≈ 2 CPU-min)*
 # 3. Replace the sigmoid in `TinyMaskNet` by `softplus` (unbounded masks) and train with `si_sdr`.
 #    Track the best gain $\beta^*$ over training: how far does it drift, and what happens to SDRi?
-# 4. Kill a `python -m mtass_lite train ... --preset fast` run with Ctrl-C half-way, run the same
-#    command again and compare the final `log.csv` with an uninterrupted run's.
+#    Write `best_gain(estimate, reference)` first. Check: `checks.ex05_3(best_gain)`.
+#    *(≈ 2 CPU-min)*
+# 4. Kill a `python -m mtass_lite train --model complex_mtassnet --preset fast --max-steps 200
+#    --out runs/ex05_4` run with Ctrl-C half-way, run the same command again and compare the final
+#    `log.csv` with an uninterrupted run's (same command, another `--out`). *(≈ 5 CPU-min)*
+#
+# Costs measured on two CPU cores (shared with other jobs: seconds per step from the solutions'
+# `log.csv` × the exercise's steps — 300 per run, as in this chapter's fast mode — rounded up);
+# solutions: `chapters/solutions/05_training_solutions.ipynb`; self-checks: `checks.ex05_3`.
