@@ -304,12 +304,17 @@ explore.stft_explorer(mix.numpy())
 # %% [markdown]
 # ## Exercises
 # 1. Change the hop to 128 (75 % overlap). Is reconstruction still perfect? How many frames do
-#    you get for the test mixture, and what does that cost a model?
+#    you get for the test mixture, and what does that cost a model? Check: `checks.ex01_1(n_frames)`.
+#    *(≈ 1 CPU-min)*
 # 2. A rectangular window at hop 256 *is* COLA (every sample is covered by exactly two frames):
 #    check it, and check that plain overlap-add reconstructs with it. Now take hop 384: is the
 #    rectangular window still COLA? Is it NOLA? Does `torch.istft` still reconstruct, and would
 #    `ola_shortcut` (section 4)? Finally find a window and hop that break NOLA (hint: a periodic
-#    Hann window, whose first sample is 0, with hop = `n_fft`).
+#    Hann window, whose first sample is 0, with hop = `n_fft`). *(≈ 1 CPU-min)*
 # 3. Find the smallest `n_fft` that separates the 440 Hz and 470 Hz tones in section 2. Relate it
-#    to the bin spacing `sr / n_fft`.
-# 4. Plot the phase `angle(X)` of the mixture. Why do most masks leave it alone?
+#    to the bin spacing `sr / n_fft`. *(≈ 1 CPU-min)*
+# 4. Plot the phase `angle(X)` of the mixture. Why do most masks leave it alone? *(≈ 1 CPU-min)*
+#
+# Costs measured on two CPU cores (shared), chapter already loaded, rounded up to whole minutes: each
+# takes seconds — under 1 CPU-s, except exercise 3's `n_fft` sweep, 8 CPU-s; solutions:
+# `chapters/solutions/01_stft_solutions.ipynb`; self-checks: `checks.ex01_1` (`from mtass_lite import checks`).

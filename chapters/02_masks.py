@@ -187,7 +187,45 @@ explore.mask_explorer(mix, tgt)
 # %% [markdown]
 # ## Exercises
 # 1. Recompute the table with `bound=2.0`. Which mask gains most? Why does the IRM not change?
+#    *(≈ 1 CPU-min)*
 # 2. Replace the IRM exponent 0.5 by 1 (the "Wiener-like" mask, `masks.ideal_ratio_mask(..., beta=1)`).
+#    *(≈ 1 CPU-min)*
 # 3. Count the bins where the released Re/Im-scaling mask exceeds 1 in magnitude. What would a
-#    linear output layer have to learn there?
+#    linear output layer have to learn there? *(≈ 1 CPU-min)*
 # 4. Change the STFT to `n_fft=1024, hop=512`. Do the oracle scores go up or down, and for which track?
+#    *(≈ 1 CPU-min)*
+#
+# **Implement it** (fill in the two functions in the next cell; the cell after it checks them):
+#
+# 5. The IRM: `my_irm(S, S_all, beta=0.5)` = $(|S|^2 / \sum_j |S_j|^2)^\beta$, with the sources on axis −3
+#    of `S_all` (`[..., K, F, N]`); keep silent bins defined. Check: `checks.ex02_irm(my_irm)`.
+#    *(≈ 1 CPU-min)*
+# 6. The cIRM: `my_cirm(S, Y, bound=None)` = $S / Y$, computed as $S\,\overline{Y} / |Y|^2$; with a
+#    `bound`, clip its magnitude to `bound` and keep its phase. Check: `checks.ex02_cirm(my_cirm)`.
+#    *(≈ 1 CPU-min)*
+#
+# Costs measured on two CPU cores (shared), chapter already loaded, over all 50 test mixtures, rounded
+# up to whole minutes; nothing is trained: exercise 1 takes 18 CPU-s (both bounds), 2 and 3 about 5, 4 about
+# 12, 5 and 6 under 1; solutions: `chapters/solutions/02_masks_solutions.ipynb`; self-checks:
+# `checks.ex02_irm`, `checks.ex02_cirm`.
+
+# %%
+# Exercises 5 and 6: replace each `raise` by your code, then run the next cell.
+def my_irm(S, S_all, beta=0.5):
+    """IRM [..., F, N] = (|S|^2 / sum_j |S_j|^2) ** beta; S_all [..., K, F, N] holds every source."""
+    raise NotImplementedError  # your code
+
+
+def my_cirm(S, Y, bound=None):
+    """cIRM S / Y (complex [..., F, N]); with `bound`, |M| is clipped to `bound` and the phase kept."""
+    raise NotImplementedError  # your code
+
+
+# %%
+from mtass_lite import checks
+
+for k, check, answer in ((5, checks.ex02_irm, my_irm), (6, checks.ex02_cirm, my_cirm)):
+    try:
+        check(answer)
+    except NotImplementedError:
+        print(f"not implemented yet — see exercise {k}")

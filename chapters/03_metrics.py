@@ -239,7 +239,36 @@ explore.metric_explorer(speech, tgt[1])
 #    `metrics.si_sdr(est, speech, zero_mean=False)`) is $10\log_{10}\frac{\rho^2}{1-\rho^2}$: both grow
 #    with $|\rho|$, so they rank estimates identically, and they differ by $-20\log_{10}|\rho|$, which
 #    vanishes for good estimates. Check numerically, and check that SI-SDR is exactly the plain SDR of
-#    $\hat s$ against the rescaled reference $\alpha s$.
+#    $\hat s$ against the rescaled reference $\alpha s$. Check: `checks.ex03_1(beta)`
+#    with your β\*. *(≈ 1 CPU-min)*
 # 2. Write SDRi for SI-SDR (SI-SDRi) by hand and check it against `metrics.si_sdr_improvement`.
-# 3. Show that BSS-eval's SDR for a low-passed estimate improves as `filter_length` grows.
+#    Check: `checks.ex03_2(my_si_sdri)` for `my_si_sdri(estimates, references, mixture)`
+#    (`[..., 3, T]` twice and `[..., T]` → `[..., 3]`). *(≈ 1 CPU-min)*
+# 3. Show that BSS-eval's SDR for a low-passed estimate improves as `filter_length` grows. *(≈ 1 CPU-min)*
 # 4. The synthetic speech here is eSpeak's. Would you expect PESQ to behave the same on real speech?
+#    *(reading only)*
+#
+# **Implement it** (fill in the function in the next cell; the cell after it checks it):
+#
+# 5. SI-SDR: `my_si_sdr(estimate, reference)` for numpy arrays `[T]` (→ a number) or `[B, T]` (→ `[B]`):
+#    remove the means, project the estimate on the reference, return dB. Scaling the estimate must not
+#    change the result. Check: `checks.ex03_si_sdr(my_si_sdr)`. *(≈ 1 CPU-min)*
+#
+# Costs measured on two CPU cores (shared), chapter already loaded, rounded up to whole minutes: each
+# takes about a CPU-second or less; solutions: `chapters/solutions/03_metrics_solutions.ipynb`; self-checks:
+# `checks.ex03_1`, `checks.ex03_2`, `checks.ex03_si_sdr`.
+
+# %%
+# Exercise 5: replace the `raise` by your code, then run the next cell.
+def my_si_sdr(estimate, reference):
+    """SI-SDR in dB over the last axis: [T] -> a number, [B, T] -> [B] (numpy float64)."""
+    raise NotImplementedError  # your code
+
+
+# %%
+from mtass_lite import checks
+
+try:
+    checks.ex03_si_sdr(my_si_sdr)
+except NotImplementedError:
+    print("not implemented yet — see exercise 5")
