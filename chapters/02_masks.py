@@ -37,7 +37,7 @@ from IPython.display import HTML, Markdown, display
 from mtass_lite import TRACKS, explore, masks, metrics, viz
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.results import read_json, write_json
+from mtass_lite.results import check_committed, read_json, write_json
 from mtass_lite.stft import istft, stft
 
 root = ensure_tiny(progress=False)
@@ -94,8 +94,14 @@ print(f"share of bins with |cIRM| > 1: {(mag > 1).float().mean().item():.2f}")
 # %%
 max_items = None if MTASS_MODE == "full" else 50
 oracle = masks.evaluate_oracle_masks(test, bound=1.0, max_items=max_items)
-path = write_json("oracle_masks", {"dataset": str(root.name), "split": "test", "mode": MTASS_MODE, **oracle})
-print("wrote", path.name)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# Before rewriting results/oracle_masks.json, compare with the committed numbers: under the test
+# command a code change that moves them fails here (to accept it, delete the json and re-execute).
+oracle_result = {"dataset": str(root.name), "split": "test", "mode": MTASS_MODE, **oracle}
+print(check_committed("oracle_masks", oracle_result))
+print("wrote", write_json("oracle_masks", oracle_result).name)
 
 # %% [markdown]
 # The table below is rendered from `results/oracle_masks.json`.

@@ -45,7 +45,7 @@ from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
 from mtass_lite.losses import get_loss, neg_si_sdr, neg_snr
 from mtass_lite.metrics import sdr, sdr_improvement, si_sdr_improvement
-from mtass_lite.results import read_json, write_json
+from mtass_lite.results import check_committed, read_json, write_json
 from mtass_lite.separate import separate_array
 from mtass_lite.stft import istft, stft
 from mtass_lite.train import Trainer, batch_plan, load_checkpoint, load_config, resolve_device
@@ -284,13 +284,18 @@ LABELS = {"snr": "trained: −SNR", "si_sdr": "trained: −SI-SDR", "ri_mse": "t
           "mixture/3": "baseline: mixture / 3", "silence": "baseline: silence"}
 scored = {**models, **{name: cls() for name, cls in BASELINES.items()}}
 evaluations = {name: evaluate_model(m, root, "test", progress=False) for name, m in scored.items()}
-path = write_json("ch05_losses", {
+losses_result = {
     "what": "TinyMaskNet (chapter 05) trained with three losses, same seed/data/steps; baselines. "
             "Test split; mean over mixtures and 95% CI half-width, dB.",
     "dataset": root.name, "steps": STEPS, "batch": BATCH, "segment_s": SEGMENT,
     "models": {name: {m: ev["summary"][m] for m in ("sdri", "si_sdri", "sdr_mix")} for name, ev in evaluations.items()},
-})
-print(f"wrote results/{path.name}")
+}
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# the committed numbers must come back (a code change that moves them fails the test command here)
+print(check_committed("ch05_losses", losses_result))
+print("wrote", write_json("ch05_losses", losses_result).name)
 
 # %%
 res = read_json("ch05_losses")

@@ -43,7 +43,7 @@ from mtass_lite.data.datasets import MTASSDataset, read_metadata
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
 from mtass_lite.metrics import improvement
-from mtass_lite.results import paper_table, read_json, write_json
+from mtass_lite.results import check_committed, paper_table, read_json, write_json
 from mtass_lite.separate import pretrained_path, resolve_model, separate_array, separate_file
 
 root = ensure_tiny(progress=False)
@@ -153,9 +153,13 @@ for name, m in models.items():
         rows.append({"model": name, "id": it["id"], "snr_music": float(row.snr_music),
                      "snr_noise": float(row.snr_noise), **{f"sdri_{t}": it["sdri"][t] for t in TRACKS},
                      **{f"si_sdri_{t}": it["si_sdri"][t] for t in TRACKS}})
-path = write_json("ch12_error_analysis", {"split": "test", "metric": "sdri (plain SNR form) and si_sdri",
-                                          "items": rows})
-print("wrote", path.name)
+error_analysis = {"split": "test", "metric": "sdri (plain SNR form) and si_sdri", "items": rows}
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# the shipped weights must score as committed (a change that moves a number fails the test command)
+print(check_committed("ch12_error_analysis", error_analysis))
+print("wrote", write_json("ch12_error_analysis", error_analysis).name)
 
 # %%
 # correlation (Pearson r) of each track's SDRi with the SNR of the music and of the noise, per model

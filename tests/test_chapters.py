@@ -136,3 +136,12 @@ def test_every_exercise_has_a_cost_label(src):
     for n, body in items:
         assert re.search(r"\*\((reading only|≈ [\d.]+ CPU-(min|h))", body), (
             f"{src.name}: exercise {n} has no cost label *(reading only)* / *(≈ N CPU-min)*")
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
+def test_committed_from_a_clean_runs_folder(src):
+    """Training the reader sees: no output says a run was already there (executed from a clean runs/)."""
+    nb = json.loads(src.with_suffix(".ipynb").read_text())
+    text = json.dumps([o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])])
+    for phrase in ("nothing to do", "already trained"):
+        assert phrase not in text, f"{src.stem}: an output says '{phrase}': execute from a clean runs/"
