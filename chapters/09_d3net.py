@@ -318,9 +318,17 @@ print("every track improved:", all(s[t]["mean"] > 0 for t in TRACKS), "| beats m
 # 1. Build the lite model without multi-dilation (`D3Net(**model_config("d3net", "lite"),
 #    dilated=False)` from `mtass_lite.models.d3net` and `mtass_lite.models`) and train it for the
 #    same number of steps. Does the multi-dilation help at this scale?
-# 2. Train the lite model with one network per track (`shared=False`): three times the cost per
-#    step. Is it worth it for a fixed number of steps? For a fixed time?
-# 3. Move `band_split` from 88 bins (2.75 kHz) to 32 or 128 (it must stay a multiple of 4). Which
-#    track is most sensitive to where the low band ends?
+#    Check: `checks.ex09_1(model)`. *(≈ 3 CPU-min)*
+# 2. Train the lite model with one network per track (`shared=False`): three networks, three times
+#    the parameters and MACs per step (measure what that does to the step time). Is it worth it for a
+#    fixed number of steps? For a fixed time? Check: `checks.ex09_2(model)`. *(≈ 12 CPU-min)*
+# 3. Move `band_split` from 88 bins (2.75 kHz) to 32 or 128 (each band must stay a multiple of
+#    `2**levels` of the U-Net that sees it: of 2 in the lite model, of 8 at paper size). Which track is
+#    most sensitive to where the low band ends? Check: `checks.ex09_3([32, 128], cutoffs_khz=[...])`
+#    (the frequency where each low band ends). *(≈ 5 CPU-min)*
 # 4. Compute the MAC/s of a D3Net whose growth rates double at each pooling level (the profile the
 #    table's cost implies) with the table's parameter count. How close do you get to both figures?
+#    Check: `checks.ex09_4(low, full, params, gmac_per_s)`. *(≈ 1 CPU-min)*
+#
+# Costs measured on two CPU cores; solutions: `chapters/solutions/09_d3net_solutions.ipynb`;
+# self-checks: `checks.ex09_1` … `checks.ex09_4` (`from mtass_lite import checks`)

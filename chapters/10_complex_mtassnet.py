@@ -471,12 +471,20 @@ for k, v in abl["variants"].items():
 #
 # ## Exercises
 # 1. Repeat the ablation with two more seeds (`train("complex_seed1", seed=1, model_overrides=...)`)
-#    and twice the steps. Which verdicts survive?
+#    and twice the steps. Which verdicts survive? *(≈ 34 CPU-min)*
 # 2. Bound the masks: add `torch.tanh` to the heads (write a subclass overriding `apply_masks`).
 #    Chapter 02's bounded oracles say what that costs at most; what does it do to training?
+#    Check: `checks.ex10_2(MyClass)`. *(≈ 2 CPU-min)*
 # 3. Train with `loss="snr"` instead of the released `"mtass"` objective, same steps. Which metric
-#    moves, SDRi or SI-SDRi?
+#    moves, SDRi or SI-SDRi? *(≈ 2 CPU-min)*
 # 4. Use `model.spectra(mixture)` to compare stage 1's and stage 2's estimates of one track: where in
-#    the spectrogram does the compensation act?
+#    the spectrogram does the compensation act? Write `compensation(model, mixture) -> [3, F, N]`,
+#    the magnitude of what stage 2 adds to each track's spectrum. Check: `checks.ex10_4(compensation)`.
+#    *(≈ 1 CPU-min, with the model trained above)*
 # 5. Zero-initialise the last 1×1 conv of each stage-2 network (`net.conv_out`) so that stage 2 starts
 #    as the identity, and repeat the two-stage run. Does it now help from the first step?
+#    Check: `checks.ex10_5(zero_init)` for your function `zero_init(model)` that does it in place.
+#    *(≈ 1 CPU-min, with the stage-1 model trained above)*
+#
+# Costs measured on two CPU cores; solutions: `chapters/solutions/10_complex_mtassnet_solutions.ipynb`;
+# self-checks: `checks.ex10_2`, `checks.ex10_4`, `checks.ex10_5` (`from mtass_lite import checks`)
