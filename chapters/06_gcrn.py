@@ -298,10 +298,20 @@ print("every track improved:", all(s[t]["mean"] > 0 for t in TRACKS), "| beats m
 # %% [markdown]
 # ## Exercises
 # 1. Double `STEPS` and re-run (training resumes from step 500). Which track gains most? Does the
-#    model still beat "mixture / 3" on the same tracks?
+#    model still beat "mixture / 3" on the same tracks? *(≈ 4 CPU-min)*
 # 2. Replace the gate by a plain convolution (`conv(x)` only) in a copy of `GatedConv2d`, train
-#    both for 300 steps and compare the dev SDRi curves.
+#    both for 300 steps and compare the dev SDRi curves. (`GCRN` builds its layers from the name
+#    `GatedConv2d` of `mtass_lite.models.gcrn`: build the model under
+#    `unittest.mock.patch.object(mtass_lite.models.gcrn, "GatedConv2d", PlainConv2d)`, and train it in
+#    another `run_dir`; the gated curve is this chapter's run.) Check: `checks.ex06_2(PlainConv2d)`.
+#    *(≈ 4 CPU-min; 2 if you reuse the chapter's gated run)*
 # 3. Build the lite model with `n_fft=512, hop=256` (`build_model("gcrn", "lite", n_fft=512, hop=256)`).
 #    How many bins reach the LSTM, and how does the parameter count change? Predict first.
+#    Check: `checks.ex06_3(n_bins, n_params)`. *(≈ 0.1 CPU-min)*
 # 4. GCRN is causal. Which other model of the course could run frame by frame on a live stream, and
-#    what would it take to make the grouped LSTM bidirectional?
+#    what would it take to make the grouped LSTM bidirectional? *(reading only)*
+#
+# Costs: CPU time of the training steps, single-threaded (`OMP_NUM_THREADS=1`), measured on the course's
+# two-core machine while other jobs shared it (wall time there was up to 2× higher), times the exercise's
+# steps, rounded up; solutions: `chapters/solutions/06_gcrn_solutions.ipynb`; self-checks:
+# `checks.ex06_2`, `checks.ex06_3` (`from mtass_lite import checks`).

@@ -325,11 +325,66 @@ print("every track improved: True")
 
 # %% [markdown]
 # ## Exercises
+# Each training exercise needs its own `run_dir` (e.g. `run_dir + "_L16"`): the trainer resumes a run
+# folder only with the same settings, and would refuse (or, for a subclass with the same parameters,
+# silently continue) the chapter's run.
 # 1. Train with `L=16` (the paper's number at 8 kHz: `load_config(..., model_overrides={"L": 16})`)
-#    for the same number of steps. What happens to the step time and to the SDRi?
+#    for the same number of steps. What happens to the step time and to the SDRi? *(≈ 13 CPU-min)*
 # 2. Plot the 128 encoder filters of the trained model (`best.encoder.weight[:, 0]`) and their
-#    magnitude responses, sorted by peak frequency. Do they look like a filterbank?
+#    magnitude responses, sorted by peak frequency. Do they look like a filterbank? *(≈ 0.1 CPU-min)*
 # 3. Replace the sigmoid masks by ReLU masks (Luo & Mesgarani compare both in Table II): write a
-#    subclass that overrides `masks`, train it 300 steps and compare.
+#    subclass that overrides `masks`, train it 300 steps and compare (`Trainer` takes a model instance:
+#    `Trainer(ReLUConvTasNet(**model_config("conv_tasnet", "lite")), root, cfg)`, `model_config` from
+#    `mtass_lite.models`).
+#    Check: `checks.ex07_3(ReLUConvTasNet)`. *(≈ 4 CPU-min)*
 # 4. Train with `loss="si_sdr"` instead of `"snr"`. Compare SDRi and SI-SDRi: which one suffers, and why
-#    (chapter 03)?
+#    (chapter 03)? *(≈ 4 CPU-min)*
+#
+# **Implement it: the TCN block.** Write Conv-TasNet's 1-D conv block (section 3) yourself in the cell
+# below, from `torch.nn` layers, and check it against the library's `TCNBlock`:
+# `checks.ex07_tcn_block(MyTCNBlock)`. *(≈ 0.1 CPU-min)*
+#
+# Costs: CPU time of the training steps, single-threaded (`OMP_NUM_THREADS=1`), measured on the course's
+# two-core machine while other jobs shared it (wall time there was up to 2× higher), times the exercise's
+# steps, rounded up; solutions: `chapters/solutions/07_conv_tasnet_solutions.ipynb`; self-checks:
+# `checks.ex07_3`, `checks.ex07_tcn_block` (`from mtass_lite import checks`).
+
+# %%
+from torch import nn
+
+from mtass_lite import checks
+
+
+class MyTCNBlock(nn.Module):
+    """Assignment: Conv-TasNet's 1-D conv block, written from ``torch.nn`` layers.
+
+    Same interface as ``mtass_lite.models.common.TCNBlock``:
+    ``MyTCNBlock(io_channels, hidden_channels, kernel_size=3, dilation=1, skip_channels=None)``
+    (``skip_channels=None`` means ``io_channels``) and
+    ``forward(x[B, io_channels, T]) -> (residual[B, io_channels, T], skip[B, skip_channels, T])``.
+
+    Layers, in this order: 1x1 conv io -> H, PReLU (one shared slope, ``nn.PReLU()``), gLN
+    (``mtass_lite.models.common.GlobalLayerNorm(H)`` or ``nn.GroupNorm(1, H, eps=1e-8)``), depthwise conv
+    (``groups=H``, kernel P, dilation d, padding d*(P-1)/2 on each side), PReLU, gLN, then two 1x1 convs
+    from H: the residual one to io channels and the skip one to skip channels. Return the residual conv's
+    output as it is: the separator adds the input itself (``ConvTasNet.masks``).
+
+    How the check compares: it copies the library block's weights into yours and runs both on the same
+    input. With the library's attribute names (``conv_layers`` = an ``nn.Sequential`` of the six layers,
+    ``res_out``, ``skip_out``) the weights go by name; otherwise by shape, in the order your parameters
+    are created, so create the layers in the order above.
+    """
+
+    def __init__(self, io_channels, hidden_channels, kernel_size=3, dilation=1, skip_channels=None):
+        super().__init__()
+        raise NotImplementedError  # your code
+
+    def forward(self, x):
+        raise NotImplementedError  # your code
+
+
+# %%
+try:
+    checks.ex07_tcn_block(MyTCNBlock)
+except NotImplementedError:
+    print("not implemented yet: write MyTCNBlock (the assignment above), then run this cell again")

@@ -289,13 +289,21 @@ print("every track improved:", all(s[t]["mean"] > 0 for t in TRACKS), "| beats m
 
 # %% [markdown]
 # ## Exercises
-# 1. Re-run the training with the preset's `lr=1e-3` (and another `run_dir`) and compare the dev
-#    curves track by track. Which track needs the higher learning rate?
+# Each training exercise needs its own `run_dir` (e.g. `run_dir.with_name("demucs_lr1e-3")`): the
+# trainer resumes a run folder only with the same settings, and would refuse (or, for a model built
+# outside the registry with the same parameters, silently continue) the chapter's run.
+# 1. Re-run the training with the preset's `lr=1e-3` (and another `run_dir`) and compare the dev curves
+#    track by track. Which track needs the higher learning rate? *(≈ 3 CPU-min)*
 # 2. Train the lite model with `resample=True` (`cfg.model_overrides`, or
 #    `build_model("demucs", "lite", resample=True)`): the network then runs at 32 kHz. What does it
-#    cost per step, and does it help within the same number of steps?
+#    cost per step, and does it help within the same number of steps? *(≈ 6 CPU-min)*
 # 3. Set `context=3` in the lite model. Count the extra parameters by hand first (the formula of
-#    section 3), then with `count_params`.
+#    section 3), then with `count_params`. Check: `checks.ex08_3(extra_params)`. *(≈ 0.1 CPU-min)*
 # 4. Build the lite model without the rescaled initialisation (`Demucs(**model_config("demucs",
 #    "lite"), rescale=0)`, `Demucs` from `mtass_lite.models.demucs`) and compare the first 300
-#    steps of the two training curves.
+#    steps of the two training curves. *(≈ 1 CPU-min)*
+#
+# Costs: CPU time of the training steps, single-threaded (`OMP_NUM_THREADS=1`), measured on the course's
+# two-core machine while other jobs shared it (wall time there was up to 2× higher), times the exercise's
+# steps, rounded up; solutions: `chapters/solutions/08_demucs_solutions.ipynb`; self-check:
+# `checks.ex08_3` (`from mtass_lite import checks`).
