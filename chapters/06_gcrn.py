@@ -45,7 +45,8 @@ from mtass_lite.evaluate import comparison_table, evaluate_model, evaluate_with_
 from mtass_lite.models import build_model
 from mtass_lite.models.gcrn import GroupedLSTM
 from mtass_lite.profile import count_params, macs_per_second
-from mtass_lite.results import paper_table, read_json
+from mtass_lite.course import chapter_run_dir
+from mtass_lite.results import check_committed, paper_table, read_json
 from mtass_lite.separate import separate_array
 from mtass_lite.train import load_checkpoint, load_config, train
 
@@ -219,7 +220,7 @@ if FAST:
 else:  # the paper-size model on the real data: the full preset (a GPU, hours)
     overrides, preset = {}, "full"
 # relative to the notebook's folder, so that no machine-specific path is printed
-run_dir = Path(os.path.relpath(REPO_ROOT / "runs" / "chapters" / "06" / f"gcrn_{size}"))
+run_dir = Path(os.path.relpath(chapter_run_dir("gcrn", size)))  # mtass_lite.course: chapter 11 loads it from there
 cfg = load_config("gcrn", preset, out_dir=str(run_dir), progress=False, **overrides)
 run = train("gcrn", root, cfg)
 
@@ -270,6 +271,12 @@ result.update(mode=MTASS_MODE,
               training={k: run[k] for k in ("last_step", "best_step", "best_valid_sdri", "stopped")}
               | {"train_seconds": float(log["seconds"].iloc[-1]), "config": cfg.to_dict()})
 result["data_root"] = root.name  # not a machine path
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# the committed numbers must come back: under the test command a change that moves them fails here
+# (to accept an intended change, delete the json and re-execute the chapter)
+print(check_committed("ch06_gcrn", result))
 print("wrote", write_results(result, mtass_lite.results_dir() / "ch06_gcrn.json").name)
 
 # %%

@@ -44,7 +44,8 @@ from mtass_lite.evaluate import evaluate_model, evaluate_with_baselines, mean_ci
 from mtass_lite.models import build_model
 from mtass_lite.models.complex_mtassnet import SubbandDilatedConv
 from mtass_lite.profile import count_params, macs_per_second
-from mtass_lite.results import paper_table, read_json, write_json
+from mtass_lite.course import chapter_run_dir
+from mtass_lite.results import check_committed, paper_table, read_json, write_json
 from mtass_lite.separate import separate_array
 from mtass_lite.stft import ri_stack, stft
 from mtass_lite.train import Trainer, load_checkpoint, load_config
@@ -243,7 +244,7 @@ CAP_MINUTES = 25 if FAST else None
 
 def run_dir(tag):
     """<repo>/runs/chapters/10_complex_mtassnet/<tag> (git-ignored), relative to this notebook."""
-    return os.path.relpath(REPO_ROOT / "runs" / "chapters" / "10_complex_mtassnet" / f"{SIZE}_{tag}")
+    return os.path.relpath(chapter_run_dir("complex_mtassnet", SIZE).with_name(f"{SIZE}_{tag}"))
 
 
 def train(tag, model=None, **settings):
@@ -302,6 +303,12 @@ result = evaluate_with_baselines(best, root, "test")  # + result["baselines"]: "
 result.update(data_root=root.name, mode=MTASS_MODE,
               training={k: runs["released"][k] for k in ("last_step", "stopped", "best_step", "median_step_seconds")}
               | {"preset": f"complex_mtassnet_{PRESET}"})
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# the committed numbers must come back: under the test command a change that moves them fails here
+# (to accept an intended change, delete the json and re-execute the chapter)
+print(check_committed("ch10_complex_mtassnet", result))
 print("wrote", write_results(result, results_dir() / "ch10_complex_mtassnet.json").name)
 
 # %%
@@ -410,6 +417,10 @@ ablations = {
             "paired_delta_sdri_avg": mean_ci(item_avg(s) - item_avg(scores["released"]))}
         for k, s in scores.items()},
 }
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(check_committed("ch10_ablations", ablations))
 print("wrote", write_json("ch10_ablations", ablations).name)
 
 # %%
