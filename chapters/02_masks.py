@@ -37,7 +37,7 @@ from IPython.display import HTML, Markdown, display
 from mtass_lite import TRACKS, explore, masks, metrics, viz
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.results import check_committed, read_json, write_json
+from mtass_lite.results import check_committed, paper_table, read_json, write_json
 from mtass_lite.stft import istft, stft
 
 root = ensure_tiny(progress=False)
@@ -94,12 +94,15 @@ print(f"share of bins with |cIRM| > 1: {(mag > 1).float().mean().item():.2f}")
 # %%
 max_items = None if MTASS_MODE == "full" else 50
 oracle = masks.evaluate_oracle_masks(test, bound=1.0, max_items=max_items)
+# two unbounded references for models that estimate a magnitude and keep the mixture's phase (section 5)
+ceilings = masks.evaluate_oracle_masks(test, kinds=("iam", "psm_unbounded"), bound=None, max_items=max_items)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 # Before rewriting results/oracle_masks.json, compare with the committed numbers: under the test
 # command a code change that moves them fails here (to accept it, delete the json and re-execute).
-oracle_result = {"dataset": str(root.name), "split": "test", "mode": MTASS_MODE, **oracle}
+oracle_result = {"dataset": str(root.name), "split": "test", "mode": MTASS_MODE, **oracle,
+                 "magnitude_ceilings": {"n_items": ceilings["n_items"], "mean": ceilings["mean"]}}
 print(check_committed("oracle_masks", oracle_result))
 print("wrote", write_json("oracle_masks", oracle_result).name)
 
@@ -126,7 +129,7 @@ viz.savefig(fig, "02_oracle_sdri")
 # Reading the table (the sentences below are computed from it):
 
 # %%
-PAPER_SDRI = {"speech": 12.6, "music": 9.9, "noise": 8.4}  # Complex-MTASSNet, paper, real MTASS test set (chapter 11)
+PAPER_SDRI = paper_table()["complex_mtassnet"]["sdri"]  # the paper's best model on the real MTASS test set (chapter 11)
 sdri = {k: v["sdri"] for k, v in res["mean"].items()}
 avg = {k: np.mean(list(v.values())) for k, v in sdri.items()}
 phase_aware_win = min(avg["psm"], avg["cirm"], avg["ri_scaling"]) > max(avg["ibm"], avg["irm"])
@@ -148,6 +151,23 @@ display(Markdown(
     f"These ceilings were measured on MTASS-tiny, whose synthetic sources and mixtures differ from the "
     f"real corpora, so the comparison is only indicative: a trained model beating an oracle *of another "
     f"mask family* on other data is no contradiction — it uses the phase, and the data differ."))
+
+# %% [markdown]
+# **Unbounded magnitudes.** A network that outputs a magnitude $|\hat S|$ and keeps the mixture's
+# phase (D3Net, chapter 09) is not bounded by 1. Trained with a magnitude loss it aims at the *ideal
+# amplitude mask* $|S|/|Y|$ (IAM): the true magnitude on the wrong phase. That is not the best such an
+# estimate can do in SDR: where the mixture's phase is far from the source's, a smaller magnitude
+# errs less, and the SDR-optimal non-negative magnitude is $|S|\cos(\theta_S-\theta_Y)$ — the PSM
+# with no upper bound. Both, on the same test mixtures (`results/oracle_masks.json`,
+# `magnitude_ceilings`):
+
+# %%
+mc = res["magnitude_ceilings"]["mean"]
+ceil_table = pd.DataFrame({"IAM |S|/|Y| (magnitude target)": mc["iam"]["sdri"],
+                           "PSM, no upper bound (SDR ceiling)": mc["psm_unbounded"]["sdri"]}).T
+ceil_table["average"] = ceil_table.mean(axis=1)
+print("oracle SDRi (dB), mixture phase kept, unbounded magnitudes")
+print(ceil_table.round(1).to_string())
 
 # %% [markdown]
 # ## 4. Listening to the oracles

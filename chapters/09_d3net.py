@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from IPython.display import Markdown, display
 from torch import nn
 
 import mtass_lite
@@ -261,11 +262,19 @@ print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of trai
 # ## 5. Listening
 # The best checkpoint on the first test mixture. D3Net only estimates magnitudes: every track keeps
 # the mixture's phase, which you may hear as a slightly "phasey" or smeared quality where the
-# tracks overlap in time and frequency (chapter 02's oracle masks have the same ceiling).
+# tracks overlap in time and frequency. Its ceiling was measured in chapter 02 (unbounded magnitudes,
+# mixture phase), printed below from `results/oracle_masks.json`.
 # Below, each track gets three players — the reference, the estimate and the **residual**
 # (reference − estimate) — with this mixture's SDRi and SI-SDRi beside them. Listen to the
 # residual: the quieter, the better. Leakage of another track into the estimate shows up as that
 # track's sound in the residual; a part of the track that the model missed shows up as that part.
+
+# %%
+mc = read_json("oracle_masks")["magnitude_ceilings"]["mean"]
+display(Markdown("Ceilings for a magnitude estimate on the mixture's phase (oracle SDRi, chapter 02): the "
+                 "magnitude target |S|/|Y| reaches " + ", ".join(f"{t} {mc['iam']['sdri'][t]:.1f}" for t in TRACKS)
+                 + " dB; the best non-negative magnitude (PSM without upper bound) "
+                 + ", ".join(f"{t} {mc['psm_unbounded']['sdri'][t]:.1f}" for t in TRACKS) + " dB."))
 
 # %%
 trained, ckpt = load_checkpoint(run["best_checkpoint"])

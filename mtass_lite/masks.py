@@ -10,6 +10,13 @@ can reach with that mask family.
 - PSM  (Erdogan et al. 2015): ``|S| / |Y| cos(θ_S - θ_Y)``, truncated to [0, 1].
 - cIRM (Williamson et al. 2016): ``S / Y`` (complex multiply). Unbounded it reconstructs S exactly,
   so as an upper bound for a real network we clip its magnitude to ``bound``.
+- IAM (ideal amplitude mask): ``|S| / |Y|``, unbounded: applied to the mixture it gives the true
+  magnitude with the mixture's phase — the ceiling of any model that estimates an unbounded
+  magnitude and keeps the mixture phase (D3Net, chapter 09). Not in :data:`MASK_TYPES` (the bounded
+  families a mask network outputs); ask for it by name (``"iam"``). It is the *target* of a magnitude
+  loss, not the best such estimate in SDR: with the mixture's phase kept, the SDR-optimal non-negative
+  magnitude is ``|S| cos(θ_S − θ_Y)`` truncated at 0 only (``"psm_unbounded"``, PSM without its upper
+  bound), which scores above the IAM because it shrinks bins whose phase is wrong.
 - RI-scaling (released Complex-MTASSNet code): ``Re(Ŝ) = M_r Re(Y)``, ``Im(Ŝ) = M_i Im(Y)`` — two real
   masks, one per part (the released Complex-MTASSNet code scales Re and Im separately), clipped to
   ``[-bound, bound]`` as the bounded variant.
@@ -36,6 +43,13 @@ def ideal_ratio_mask(S: Tensor, S_all: Tensor, beta: float = 0.5) -> Tensor:
     """IRM ``[..., F, N]`` = ``(|S|^2 / sum_k |S_k|^2)^beta`` (beta = 0.5 is Wang's IRM)."""
     p = S.abs() ** 2
     return ((p + EPS) / ((S_all.abs() ** 2).sum(-3) + EPS)) ** beta
+
+
+def ideal_amplitude_mask(S: Tensor, Y: Tensor, bound: float | None = None) -> Tensor:
+    """IAM ``|S| / |Y|`` (real ``[..., F, N]``); ``bound`` clips it (``None``: unbounded, the ceiling of
+    a magnitude estimate with the mixture's phase)."""
+    M = S.abs() / (Y.abs() + EPS)
+    return M if bound is None else M.clamp(max=bound)
 
 
 def phase_sensitive_mask(S: Tensor, Y: Tensor, lo: float = 0.0, hi: float = 1.0) -> Tensor:
@@ -81,7 +95,8 @@ def apply_ri_scaling_mask(M: Tensor, Y: Tensor) -> Tensor:
 def oracle_mask(kind: str, S_all: Tensor, Y: Tensor, bound: float | None = 1.0) -> Tensor:
     """Oracle masks for every source: ``S_all[..., K, F, N]``, ``Y[..., F, N]`` -> ``[..., K, F, N]``.
 
-    ``bound`` applies to the complex masks ("cirm", "ri_scaling"); ``None`` leaves them unbounded.
+    ``bound`` applies to the complex masks ("cirm", "ri_scaling") and the IAM ("iam"); ``None`` leaves
+    them unbounded.
     """
     Yk = Y.unsqueeze(-3)  # broadcast the mixture over the source axis
     if kind == "ibm":
@@ -90,11 +105,15 @@ def oracle_mask(kind: str, S_all: Tensor, Y: Tensor, bound: float | None = 1.0) 
         return torch.stack([ideal_ratio_mask(S_all[..., k, :, :], S_all) for k in range(S_all.shape[-3])], -3)
     if kind == "psm":
         return phase_sensitive_mask(S_all, Yk)
+    if kind == "iam":
+        return ideal_amplitude_mask(S_all, Yk, bound)
+    if kind == "psm_unbounded":
+        return phase_sensitive_mask(S_all, Yk, lo=0.0, hi=float("inf"))
     if kind == "cirm":
         return complex_ratio_mask(S_all, Yk, bound)
     if kind == "ri_scaling":
         return ri_scaling_mask(S_all, Yk, bound)
-    raise ValueError(f"unknown mask type {kind!r}; choose one of {MASK_TYPES}")
+    raise ValueError(f"unknown mask type {kind!r}; choose one of {MASK_TYPES}, 'iam' or 'psm_unbounded'")
 
 
 def oracle_separation(mixture: Tensor, sources: Tensor, kind: str = "irm", bound: float | None = 1.0,
