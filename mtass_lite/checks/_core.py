@@ -19,3 +19,19 @@ def verdict(name: str, problems: list[str], strict: bool = False) -> bool:
         return False
     print(f"✓ {name}: correct")
     return True
+
+
+def resolve_mixture_id(answer, ids: list[str]) -> str | None:
+    """The metadata id a student's answer means — ``"000017"``, ``17`` (the index) or ``"17"`` — or
+    ``None`` when it names no mixture of ``ids`` (a bool is not an index)."""
+    if isinstance(answer, bool):
+        return None
+    if not isinstance(answer, str) and hasattr(answer, "__index__"):
+        i = int(answer)
+        return ids[i] if 0 <= i < len(ids) else None
+    text = str(answer).strip()
+    if text in ids:
+        return text
+    if text.isdigit() and int(text) < len(ids):
+        return ids[int(text)]
+    return None

@@ -7,22 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._core import verdict
-
-
-def _normalise_id(mixture_id, ids: list[str]) -> str | None:
-    """The metadata id a student's answer means: ``"000017"``, ``17`` (the index) or ``"17"``."""
-    if isinstance(mixture_id, bool):
-        return None
-    if isinstance(mixture_id, int) or (hasattr(mixture_id, "__index__") and not isinstance(mixture_id, str)):
-        i = int(mixture_id)
-        return ids[i] if 0 <= i < len(ids) else None
-    text = str(mixture_id).strip()
-    if text in ids:
-        return text
-    if text.isdigit() and int(text) < len(ids):
-        return ids[int(text)]
-    return None
+from ._core import resolve_mixture_id, verdict
 
 
 def ex00_2(mixture_id, root: str | Path | None = None, strict: bool = False) -> bool:
@@ -35,7 +20,7 @@ def ex00_2(mixture_id, root: str | Path | None = None, strict: bool = False) -> 
     name = "ex00_2 (test mixture with the lowest music SNR)"
     rows = read_metadata(root if root is not None else ensure_tiny(progress=False), "test")
     ids = [r["id"] for r in rows]
-    uid = _normalise_id(mixture_id, ids)
+    uid = resolve_mixture_id(mixture_id, ids)
     if uid is None:
         return verdict(name, [f"{mixture_id!r} is not a test mixture (ids {ids[0]} ... {ids[-1]}, "
                               f"or indices 0 ... {len(ids) - 1})"], strict)

@@ -297,7 +297,7 @@ _SMALL = dict(n_sources=3, N=16, L=8, B=8, H=16, P=3, X=2, R=1)
 
 def ex07_3(cls, strict: bool = False) -> bool:
     """Exercise 3: a subclass of ``ConvTasNet`` whose ``masks`` returns ReLU masks,
-    ``relu(mask_conv(skip_sum))``, instead of sigmoid ones (the rest of the network unchanged)."""
+    ``relu(mask_logits(w))``, instead of sigmoid ones (the rest of the network unchanged)."""
     name = "ex07_3 (ReLU masks)"
     if not (isinstance(cls, type) and issubclass(cls, ConvTasNet)):
         return verdict(name, [f"expected a subclass of ConvTasNet (the class, not an instance), got {cls!r}"],
@@ -341,7 +341,7 @@ def ex07_3(cls, strict: bool = False) -> bool:
         problems.append("the masks are clipped at 1: ReLU masks are unbounded above (that is the point of the "
                         "comparison)")
     else:
-        problems.append("masks differ from relu(mask_conv(skip_sum)); keep the separator as in ConvTasNet.masks")
+        problems.append("masks differ from relu(mask_logits(w)); keep the separator of ConvTasNet.mask_logits")
     if not problems:
         x = torch.randn(1, 200, generator=g, dtype=torch.float64)
         with torch.no_grad():

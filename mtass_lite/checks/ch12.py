@@ -13,7 +13,7 @@ import numpy as np
 
 from mtass_lite import TRACKS
 
-from ._core import verdict
+from ._core import resolve_mixture_id, verdict
 
 MODELS = ("complex_mtassnet", "conv_tasnet")
 LABELS = {"complex_mtassnet": "Complex-MTASSNet", "conv_tasnet": "Conv-TasNet"}
@@ -29,27 +29,13 @@ def _scores() -> dict[str, dict[str, dict]]:
     return out
 
 
-def _normalise_id(mixture_id, ids: list[str]) -> str | None:
-    if isinstance(mixture_id, bool):
-        return None
-    if not isinstance(mixture_id, str) and hasattr(mixture_id, "__index__"):
-        i = int(mixture_id)
-        return ids[i] if 0 <= i < len(ids) else None
-    text = str(mixture_id).strip()
-    if text in ids:
-        return text
-    if text.isdigit() and int(text) < len(ids):
-        return ids[int(text)]
-    return None
-
-
 def ex12_1(mixture_id, strict: bool = False) -> bool:
     """Exercise 1: the id (or index) of a test mixture where the shipped Conv-TasNet has a higher
     speech SDRi than the shipped Complex-MTASSNet."""
     name = "ex12_1 (Conv-TasNet beats Complex-MTASSNet on speech)"
     scores = _scores()
     ids = sorted(scores["conv_tasnet"])
-    uid = _normalise_id(mixture_id, ids)
+    uid = resolve_mixture_id(mixture_id, ids)
     if uid is None:
         return verdict(name, [f"{mixture_id!r} is not a test mixture of results/ch12_error_analysis.json "
                               f"(ids {ids[0]} ... {ids[-1]}, or indices 0 ... {len(ids) - 1})"], strict)

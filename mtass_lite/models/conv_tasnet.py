@@ -94,8 +94,8 @@ class ConvTasNet(nn.Module):
         return 1 + sum((blk.conv_layers[3].kernel_size[0] - 1) * blk.conv_layers[3].dilation[0]
                        for blk in self.blocks)
 
-    def masks(self, w: Tensor) -> Tensor:
-        """Encoder output ``w[B, N, K]`` -> masks ``[B, n_sources, N, K]`` in (0, 1)."""
+    def mask_logits(self, w: Tensor) -> Tensor:
+        """The TCN separator before its nonlinearity: ``w[B, N, K]`` -> ``[B, n_sources, N, K]``."""
         x = self.bottleneck(self.input_norm(w))
         skip_sum = 0.0
         for block in self.blocks:
@@ -103,8 +103,12 @@ class ConvTasNet(nn.Module):
             if residual is not None:
                 x = x + residual
             skip_sum = skip_sum + skip
-        m = torch.sigmoid(self.mask_conv(skip_sum))
-        return m.view(w.shape[0], self.n_sources, self.N, -1)
+        return self.mask_conv(skip_sum).view(w.shape[0], self.n_sources, self.N, -1)
+
+    def masks(self, w: Tensor) -> Tensor:
+        """Encoder output ``w[B, N, K]`` -> masks ``[B, n_sources, N, K]`` in (0, 1) (sigmoid masks; the
+        paper's Table II also tries ReLU: override this method, chapter 07 exercise 3)."""
+        return torch.sigmoid(self.mask_logits(w))
 
     def forward(self, mixture: Tensor) -> Tensor:
         """``mixture[B, T]`` -> ``estimates[B, n_sources, T]``."""
