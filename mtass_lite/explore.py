@@ -22,6 +22,18 @@ from . import SAMPLE_RATE, TRACKS
 _ids = itertools.count()
 
 
+class LiveView(dict):
+    """What :func:`live` returns: ``{"controls", "handles", "update"}``, shown in a notebook as one
+    plain line (not the widgets' and functions' reprs, whose memory addresses change every run)."""
+
+    def __repr__(self) -> str:
+        names = ", ".join(getattr(w, "description", "") or "?" for w in self["controls"].children)
+        return f"explorer ({names}): a running kernel makes the controls move the outputs above"
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(repr(self))
+
+
 def live(render: Callable[..., list], controls: dict, columns: int = 0):
     """Show ``render(**defaults)`` as ordinary outputs, with the controls above them; re-render on change.
 
@@ -30,7 +42,7 @@ def live(render: Callable[..., list], controls: dict, columns: int = 0):
             ``IPython.display.HTML``/``Markdown``, a DataFrame, ...). Figures are closed after display.
         controls: ``{name: ipywidget}``; each widget's ``value`` is passed to ``render`` as ``name``.
     Returns:
-        ``{"controls": box, "handles": [DisplayHandle, ...], "update": callable}`` — ``update()``
+        a :class:`LiveView`, ``{"controls": box, "handles": [DisplayHandle, ...], "update": callable}`` — ``update()``
         re-renders with the widgets' current values (what a change of any control calls).
     """
     import ipywidgets as widgets
@@ -60,7 +72,7 @@ def live(render: Callable[..., list], controls: dict, columns: int = 0):
 
     for w in controls.values():
         w.observe(update, names="value")
-    return {"controls": box, "handles": handles, "update": update}
+    return LiveView(controls=box, handles=handles, update=update)
 
 
 # ---------------------------------------------------------------------------------------------

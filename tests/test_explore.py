@@ -242,3 +242,14 @@ def test_update_refreshes_every_handle(monkeypatch, sources):
     res = E.snr_explorer(*sources)
     res["update"]()
     assert seen == [h.display_id for h in res["handles"]] and len(set(seen)) == 3
+
+
+def test_live_view_shows_as_one_line_without_memory_addresses():
+    import ipywidgets as widgets
+    from IPython.lib.pretty import pretty
+
+    from mtass_lite.explore import live
+
+    view = live(lambda a: [f"a = {a}"], {"a": widgets.IntSlider(value=1, description="gain")})
+    assert pretty(view) == repr(view) == "explorer (gain): a running kernel makes the controls move the outputs above"
+    assert "0x" not in pretty(view) and set(view) == {"controls", "handles", "update"}
