@@ -21,16 +21,27 @@ def _code_and_markdown(nb):
     return [(c.cell_type, c.source.strip()) for c in nb.cells if c.cell_type in ("code", "markdown")]
 
 
+def _assert_paired(src: Path, how: str) -> None:
+    """``src`` (jupytext .py) has its .ipynb beside it with the same code and markdown cells."""
+    ipynb = src.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{src.name} has no paired notebook: run {how}"
+    assert _code_and_markdown(jupytext.read(src)) == _code_and_markdown(jupytext.read(ipynb)), (
+        f"{ipynb.name} is out of sync with {src.name}: re-execute it with {how}")
+
+
+def _outputs_text(src: Path) -> str:
+    """Every code-cell output of the committed notebook of ``src``, as one JSON string."""
+    nb = json.loads(src.with_suffix(".ipynb").read_text())
+    return json.dumps([o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])])
+
+
 def test_there_are_chapters():
     assert len(SOURCES) >= 5
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_paired_notebook_in_sync(src):
-    ipynb = src.with_suffix(".ipynb")
-    assert ipynb.exists(), f"{src.name} has no paired notebook: run bash scripts/course.sh {src.stem[:2]}"
-    assert _code_and_markdown(jupytext.read(src)) == _code_and_markdown(jupytext.read(ipynb)), (
-        f"{ipynb.name} is out of sync with {src.name}: re-execute it with bash scripts/course.sh {src.stem[:2]}")
+    _assert_paired(src, f"bash scripts/course.sh {src.stem[:2]}")
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
@@ -114,10 +125,8 @@ def test_every_chapter_has_worked_solutions():
 
 @pytest.mark.parametrize("src", SOLUTIONS, ids=lambda p: p.stem)
 def test_solutions_paired_executed_and_clean(src):
+    _assert_paired(src, "bash scripts/course.sh solutions")
     ipynb = src.with_suffix(".ipynb")
-    assert ipynb.exists(), f"{src.name}: run bash scripts/course.sh solutions"
-    assert _code_and_markdown(jupytext.read(src)) == _code_and_markdown(jupytext.read(ipynb)), (
-        f"{ipynb.name} is out of sync with {src.name}: bash scripts/course.sh solutions")
     nb = json.loads(ipynb.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c.get("execution_count") for c in code), f"{ipynb.name}: not fully executed"
@@ -141,8 +150,7 @@ def test_every_exercise_has_a_cost_label(src):
 @pytest.mark.parametrize("src", SOURCES, ids=lambda p: p.stem)
 def test_committed_from_a_clean_runs_folder(src):
     """Training the reader sees: no output says a run was already there (executed from a clean runs/)."""
-    nb = json.loads(src.with_suffix(".ipynb").read_text())
-    text = json.dumps([o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])])
+    text = _outputs_text(src)
     for phrase in ("nothing to do", "already trained"):
         assert phrase not in text, f"{src.stem}: an output says '{phrase}': execute from a clean runs/"
 
@@ -151,6 +159,5 @@ def test_committed_from_a_clean_runs_folder(src):
 def test_committed_outputs_were_checked_against_committed_results(src):
     """A chapter executed while its results json was absent prints "no committed result yet"; under the
     test command the json exists, so that output could never be reproduced: re-execute the chapter."""
-    nb = json.loads(src.with_suffix(".ipynb").read_text())
-    text = json.dumps([o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])])
-    assert "no committed result yet" not in text, f"{src.stem}: re-execute it now that its results json exists"
+    assert "no committed result yet" not in _outputs_text(src), (
+        f"{src.stem}: re-execute it now that its results json exists")
