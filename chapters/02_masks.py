@@ -191,9 +191,7 @@ def cell(x, sc=None, k=0):
 rows = [["<b>reference</b>", *[cell(tgt64[k].numpy()) for k in range(3)]]]
 rows += [[f"<b>{labels[m]}</b>", *[cell(oracle_est[m][k].numpy(), scores[m], k) for k in range(3)]]
          for m in masks.MASK_TYPES]
-body = "".join("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in r) + "</tr>" for r in rows)
-head = "".join(f'<th style="text-align:left">{h}</th>' for h in ["", *TRACKS])
-display(HTML(viz.player_html(mix.numpy(), "mixture") + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"))
+display(HTML(viz.player_html(mix.numpy(), "mixture") + viz.table_html(["", *TRACKS], rows)))
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -147,7 +147,8 @@ def listen_tracks(mixture, tracks, prefix: str = "", titles=None, sample_rate: i
     return HTML("".join(player_html(s, t, sample_rate, max_seconds) for s, t in zip([mixture, *tracks], titles)))
 
 
-def _table(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+def table_html(header: list[str], rows: list[list[str]], caption: str = "") -> str:
+    """A left-aligned HTML table of already-formatted cells (players, scores): the listening tables' layout."""
     th = "".join(f'<th style="text-align:left">{h}</th>' for h in header)
     body = "".join("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in r) + "</tr>" for r in rows)
     cap = f"<caption style=\"text-align:left\">{html.escape(caption)}</caption>" if caption else ""
@@ -183,7 +184,7 @@ def compare_html(mixture, references, estimates, tracks=TRACKS, scores: dict | N
             row.append(_fmt_scores(scores.get(t)))
         rows.append(row)
     header = ["track", "reference", "estimate", "residual (reference − estimate)"] + (["scores"] if scores is not None else [])
-    return player_html(mixture, "mixture", sample_rate, max_seconds) + _table(header, rows, caption)
+    return player_html(mixture, "mixture", sample_rate, max_seconds) + table_html(header, rows, caption)
 
 
 def listen_compare(mixture, references, estimates, tracks=TRACKS, scores: dict | None = None, caption: str = "",
@@ -241,7 +242,7 @@ def chooser_html(mixtures: dict, references: dict, estimates: dict, scores: dict
                 row.append(player_html(est, "", sample_rate, max_seconds)
                            + (f"<br><small>{_fmt_scores(sc)}</small>" if sc else ""))
             rows.append(row)
-        table = _table(["track", "reference", *[html.escape(m) for m in models]], rows)
+        table = table_html(["track", "reference", *[html.escape(m) for m in models]], rows)
         mix = player_html(mixtures[mid], "mixture", sample_rate, max_seconds)
         blocks.append(f'<details{" open" if i == 0 else ""}><summary><b>mixture {html.escape(str(mid))}</b>'
                       f'</summary>{mix}{table}</details>')
