@@ -29,7 +29,6 @@ import os
 MTASS_MODE = os.environ.get("MTASS_MODE", "fast")
 
 # %%
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -38,17 +37,16 @@ from torch import nn
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, viz
-from mtass_lite.baselines import ScaledMixture
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
-from mtass_lite.evaluate import comparison_table, evaluate_model, evaluate_with_baselines, write_results
+from mtass_lite.evaluate import comparison_table, evaluate_with_baselines, write_results
 from mtass_lite.models import build_model
 from mtass_lite.models.gcrn import GroupedLSTM
 from mtass_lite.profile import count_params, macs_per_second
-from mtass_lite.course import chapter_run_dir
+from mtass_lite.course import CHAPTER_STEPS, chapter_config, config_summary, training_record, training_report
 from mtass_lite.results import check_committed, paper_table, read_json
 from mtass_lite.separate import separate_array
-from mtass_lite.train import load_checkpoint, load_config, train
+from mtass_lite.train import Trainer, load_checkpoint
 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
 root = ensure_tiny(progress=False) if FAST else mtass_lite.data_root() / "mtass"
@@ -74,7 +72,21 @@ print(f"mode {MTASS_MODE}: GCRN at {size} size, {count_params(model):,} paramete
 #
 # We keep the original front end, a **320/160 Hamming STFT (161 bins)**, not MTASS's 512/256: the
 # table's parameter count only works out with 161 bins (the LSTM width is 256 channels × 4 remaining
-# bins). The two decoders output three maps each (one per track) instead of the original's one.
+# bins). The rest of the network follows the authors' released code (JupiterEthan/GCRN-complex),
+# with three departures:
+# - **three tracks**: the last layer of each decoder outputs three maps (one per track) instead of
+#   one, and the linear output layer over frequency is repeated per track and part (Re, Im): six
+#   161 × 161 layers instead of two;
+# - **level normalisation**: our wrapper divides the clip by its RMS (and the spectrum by the
+#   window's norm) and scales the estimates back. The release's normalisation is off by default
+#   and, when switched on, divides by the mixture's peak / 0.9. Ours makes the model
+#   scale-equivariant, $\mathrm{model}(a x) = a\,\mathrm{model}(x)$, so it works on mixtures of any
+#   level and the network always sees inputs of order 1;
+# - **objective**: the release trains on the mean squared error between the estimated and the clean
+#   Re / Im spectra; the chapters train every model on the same negative-SNR loss on waveforms
+#   (section 5), so that the five models are compared under one objective. `model.spectra(mixture)`
+#   returns the Re / Im estimates for a spectral loss, and chapter 11 compares both objectives.
+#
 # Each layer, run on one second of audio with the lite configuration:
 
 # %%
@@ -148,14 +160,21 @@ print("gated conv + BN + ELU by hand == library:", tuple(by_hand.shape))
 # %% [markdown]
 # The decoders use the same gate around a *transposed* convolution (stride 2 in frequency upsamples
 # the bins back) and read the concatenation of the previous decoder output and the encoder output
-# of the same level (the U-Net skip).
+# of the same level (the U-Net skip). As in the released code, BatchNorm follows the gated
+# deconvolution and one ELU is applied to the concatenation, $\mathrm{ELU}([\mathrm{BN}(d);\ e_k])$:
+# the skip $e_k$, already an ELU output, passes through a second ELU, which squashes its negative
+# part a little more ($\mathrm{ELU}(\mathrm{ELU}(x)) \ge e^{-1} - 1 \approx -0.63$).
 #
 # ## 3. The grouped LSTM, and where the parameters are
 # At the bottleneck each frame is a vector of $256 \times 4 = 1024$ features (paper size). One LSTM
 # layer of 1024 units would hold $4 \cdot 1024 \cdot (1024 + 1024)$ weights. The grouped LSTM (paper
-# Sec. III-C) splits the features into two groups of 512 with one LSTM each: half the weights. The
-# paper also shuffles features between the groups from one layer to the next; the released code does
-# not, nor do we, so the groups meet only in the LayerNorm and in the decoders.
+# Sec. III-C) splits the features into two groups of 512 with one LSTM each: half the weights. Between
+# the two layers the groups' outputs are **interleaved**, $[a_0, b_0, a_1, b_1, \dots]$ instead of
+# $[a_0, \dots, a_{511}, b_0, \dots]$, before the LayerNorm, so each group of the second layer reads
+# half of each group of the first; without it the groups would meet only in the LayerNorm's
+# statistics and in the decoders. The paper describes this rearrangement, the released code does it
+# (it stacks the groups' outputs on a new axis and flattens them), and so do we
+# (`mtass_lite.models.gcrn.shuffle_groups`). It costs no parameters.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -206,32 +225,22 @@ print(f"lite vs paper size: {cost.iloc[0, 0] / cost.iloc[2, 0]:.0f}x fewer param
 #
 # ## 5. Training the lite GCRN
 # The engine's `Trainer` (chapter 05) trains on random 4-s crops of the training split with Adam
-# and the negative plain-SNR loss summed over the three tracks, validates every 100 steps on dev
-# mixtures (mean SDRi) and keeps the best checkpoint. The fast preset is
-# `mtass_lite/configs/gcrn_fast.yaml`; here we bound the run by **steps**, so the same machine gives
-# the same model, with a wall-clock cap only as a safety net. Re-running the cell resumes from the
-# run folder (and does nothing once the step budget is reached).
+# and the negative plain-SNR loss summed over the three tracks, validates on dev mixtures (mean SDRi)
+# and keeps the best checkpoint. Chapters 06–10 train with one recipe, `mtass_lite.course.chapter_config`:
+# the model's fast preset (here `mtass_lite/configs/gcrn_fast.yaml`), the same budget of **steps** for
+# all five models (`CHAPTER_STEPS`), validation every 100 steps on 20 dev mixtures, and a wall-clock
+# cap only as a safety net. One budget in steps, so the five chapters' tables line up with each other
+# and with chapter 11, and the same machine gives the same model. Re-running the cell resumes from the
+# run folder.
 
 # %%
-STEPS = 500  # the budget is in steps; the line printed after training says how long they took here
-if FAST:
-    overrides = dict(max_steps=STEPS, max_minutes=30, valid_every=100, valid_items=20)
-    preset = "fast"
-else:  # the paper-size model on the real data: the full preset (a GPU, hours)
-    overrides, preset = {}, "full"
-# relative to the notebook's folder, so that no machine-specific path is printed
-run_dir = Path(os.path.relpath(chapter_run_dir("gcrn", size)))  # mtass_lite.course: chapter 11 loads it from there
-cfg = load_config("gcrn", preset, out_dir=str(run_dir), progress=False, **overrides)
-run = train("gcrn", root, cfg)
+cfg = chapter_config("gcrn", FAST)  # fast: the preset + CHAPTER_STEPS; full: the paper-size preset (a GPU)
+print(config_summary(cfg))  # run folder: chapter_run_dir("gcrn"), where chapter 11 loads it from
+run = Trainer("gcrn", root, cfg).fit()
 
 # %%
-log = pd.read_csv(run["log"])
-dev_base = evaluate_model(ScaledMixture(), root, "dev", max_items=cfg.valid_items,
-                          progress=False)["summary"]["sdri"]  # the dotted lines: same dev mixtures
-fig = viz.plot_training_log(log, dev_baseline=dev_base)  # loss per track (20-step mean), dev SDRi per track
+fig, _ = training_report(run, cfg, root, "GCRN")  # loss per track; dev SDRi per track, mixture/3 dotted
 viz.savefig(fig, "06_gcrn_training")
-print(f"{run['last_step']} steps, {log['seconds'].iloc[-1] / 60:.1f} min of training steps on this machine; "
-      f"best dev SDRi {run['best_valid_sdri']:.2f} dB at step {run['best_step']}")
 
 # %% [markdown]
 # ## 6. Listening
@@ -268,8 +277,7 @@ viz.savefig(fig, "06_gcrn_test0")
 max_items = None  # the whole test split (50 mixtures in MTASS-tiny)
 result = evaluate_with_baselines(trained, root, "test", max_items=max_items)  # + result["baselines"]
 result.update(mode=MTASS_MODE,
-              training={k: run[k] for k in ("last_step", "best_step", "best_valid_sdri", "stopped")}
-              | {"train_seconds": float(log["seconds"].iloc[-1]), "config": cfg.to_dict()})
+              training=training_record(run, cfg))
 result["data_root"] = root.name  # not a machine path
 
 # %%
@@ -304,7 +312,8 @@ print("every track improved:", all(s[t]["mean"] > 0 for t in TRACKS), "| beats m
 
 # %% [markdown]
 # ## Exercises
-# 1. Double `STEPS` and re-run (training resumes from step 500). Which track gains most? Does the
+# 1. Double the budget and re-run: `cfg = chapter_config("gcrn", max_steps=2 * CHAPTER_STEPS)`
+#    (training resumes where the chapter's run stopped). Which track gains most? Does the
 #    model still beat "mixture / 3" on the same tracks? *(≈ 4 CPU-min)*
 # 2. Replace the gate by a plain convolution (`conv(x)` only) in a copy of `GatedConv2d`, train
 #    both for 300 steps and compare the dev SDRi curves. (`GCRN` builds its layers from the name

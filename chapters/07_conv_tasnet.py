@@ -42,10 +42,10 @@ from mtass_lite.evaluate import evaluate_with_baselines, summary_table, write_re
 from mtass_lite.models import build_model
 from mtass_lite.models.common import TCNBlock
 from mtass_lite.profile import count_params, macs_per_second
-from mtass_lite.course import chapter_run_dir
+from mtass_lite.course import chapter_config, chapter_run_dir, config_summary, training_record, training_report
 from mtass_lite.results import check_committed, paper_table, read_json
 from mtass_lite.separate import separate_array
-from mtass_lite.train import Trainer, load_checkpoint, load_config
+from mtass_lite.train import Trainer, load_checkpoint
 
 FAST = MTASS_MODE == "fast"
 root = ensure_tiny(progress=False) if FAST else data_root() / "mtass"
@@ -207,39 +207,21 @@ print(pd.DataFrame(rows).T.to_string())
 # ## 5. Training with the engine
 # The trainer of chapter 05 trains every model of the course: random 4-s crops of the training
 # mixtures, Adam at 1e-3, the negative plain-SNR loss (the paper's SDRi is scale-dependent, chapter
-# 03), validation on dev mixtures and the best checkpoint kept. The preset
-# `mtass_lite/configs/conv_tasnet_fast.yaml` holds the fast-mode settings; we only set the step budget
-# here. **300 steps** are enough for every track to separate clearly (the line printed after training
-# gives the median step time on this machine); the preset's 10-minute cap stops the run earlier on a
-# busy machine.
-# Running the cell again resumes from the run folder (and does nothing once the run is complete).
+# 03), validation on dev mixtures and the best checkpoint kept. Chapters 06–10 train with one recipe,
+# `mtass_lite.course.chapter_config`: the model's fast preset (here
+# `mtass_lite/configs/conv_tasnet_fast.yaml`), the same budget of **steps** for all five models
+# (`CHAPTER_STEPS`), validation every 100 steps on 20 dev mixtures, and a wall-clock cap only as a
+# safety net — so the five chapters' tables line up with each other and with chapter 11. The line
+# printed after training gives the time the steps took on this machine. Running the cell again
+# resumes from the run folder.
 
 # %%
-STEPS = 300 if FAST else None  # None: the preset's budget (full mode: 100,000 steps on a GPU)
-# Run folders live in <repo>/runs (git-ignored); a path relative to this notebook keeps outputs short.
-run_dir = os.path.relpath(chapter_run_dir("conv_tasnet", SIZE))  # mtass_lite.course: chapter 11 loads it from there
-cfg = load_config("conv_tasnet", "fast" if FAST else "full", max_steps=STEPS, out_dir=run_dir, progress=False)
-print({k: getattr(cfg, k) for k in ("size", "loss", "segment", "batch_size", "lr", "max_steps", "max_minutes",
-                                    "valid_every", "valid_items", "seed")})
-
-# %%
+cfg = chapter_config("conv_tasnet", FAST)  # fast: the preset + CHAPTER_STEPS; full: the paper-size preset (a GPU)
+print(config_summary(cfg))  # run folder: chapter_run_dir("conv_tasnet"), where chapter 11 loads it from
 run = Trainer("conv_tasnet", root, cfg).fit()
-log = pd.read_csv(run["log"])
-step_seconds = log["seconds"].diff().median()
-print(f"{run['last_step']} steps ({run['stopped']}); median step {step_seconds:.2f} s on this machine; "
-      f"best dev SDRi {run['best_valid_sdri']:.2f} dB at step {run['best_step']}")
-
-# %% [markdown]
-# The training loss is the negative SNR summed over the three tracks, so −loss/3 is roughly the mean
-# SDR of the training crops; the dots are the dev SDRi measured every 100 steps.
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3))
-ax.plot(log["step"], -log["loss"].rolling(10, min_periods=1).mean() / 3, label="train: −loss / 3 (≈ mean SDR, dB)")
-val = log.dropna(subset=["valid_sdri"])
-ax.plot(val["step"], val["valid_sdri"], "o-", label="dev SDRi (dB)")
-ax.set(xlabel="step", ylabel="dB", title="Conv-TasNet (lite) training")
-ax.legend()
+fig, _ = training_report(run, cfg, root, "Conv-TasNet")  # loss per track; dev SDRi per track, mixture/3 dotted
 viz.savefig(fig, "07_training")
 
 # %% [markdown]
@@ -273,8 +255,7 @@ viz.savefig(fig, "07_separation")
 # %%
 result = evaluate_with_baselines(best, root, "test")  # + result["baselines"]: "mixture/3", "silence"
 result.update(data_root=root.name, mode=MTASS_MODE,
-              training={"steps": run["last_step"], "stopped": run["stopped"], "best_step": run["best_step"],
-                        "median_step_seconds": step_seconds, "preset": f"conv_tasnet_{'fast' if FAST else 'full'}"})
+              training=training_record(run, cfg))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -285,7 +266,7 @@ print("wrote", write_results(result, results_dir() / "ch07_conv_tasnet.json").na
 
 # %%
 res = read_json("ch07_conv_tasnet")
-print(f"Conv-TasNet ({res['model']['size']}, {res['training']['steps']} steps) on {res['n_items']} "
+print(f"Conv-TasNet ({res['model']['size']}, {res['training']['last_step']} steps) on {res['n_items']} "
       f"{res['data_root']} test mixtures (mean ± 95 % CI, dB)")
 print(summary_table(res, metrics=("sdri", "si_sdri"), markdown=True))
 
@@ -331,20 +312,21 @@ print("every track improved: True")
 
 # %% [markdown]
 # ## Exercises
-# Each training exercise needs its own `run_dir` (e.g. `run_dir + "_L16"`): the trainer resumes a run
+# Each training exercise needs its own run folder (e.g. `chapter_config("conv_tasnet", out_dir=cfg.out_dir + "_L16",
+# model_overrides={"L": 16})`): the trainer resumes a run
 # folder only with the same settings, and would refuse (or, for a subclass with the same parameters,
 # silently continue) the chapter's run.
-# 1. Train with `L=16` (the paper's number at 8 kHz: `load_config(..., model_overrides={"L": 16})`)
-#    for the same number of steps. What happens to the step time and to the SDRi? *(≈ 13 CPU-min)*
+# 1. Train with `L=16` (the paper's number at 8 kHz: `model_overrides={"L": 16}`) for the same number
+#    of steps. What happens to the step time and to the SDRi? *(≈ 22 CPU-min)*
 # 2. Plot the 128 encoder filters of the trained model (`best.encoder.weight[:, 0]`) and their
 #    magnitude responses, sorted by peak frequency. Do they look like a filterbank? *(≈ 0.1 CPU-min)*
 # 3. Replace the sigmoid masks by ReLU masks (Luo & Mesgarani compare both in Table II): write a
-#    subclass that overrides `masks`, train it 300 steps and compare (`Trainer` takes a model instance:
+#    subclass that overrides `masks`, train it for the same number of steps and compare (`Trainer` takes a model instance:
 #    `Trainer(ReLUConvTasNet(**model_config("conv_tasnet", "lite")), root, cfg)`, `model_config` from
 #    `mtass_lite.models`).
-#    Check: `checks.ex07_3(ReLUConvTasNet)`. *(≈ 4 CPU-min)*
-# 4. Train with `loss="si_sdr"` instead of `"snr"`. Compare SDRi and SI-SDRi: which one suffers, and why
-#    (chapter 03)? *(≈ 4 CPU-min)*
+#    Check: `checks.ex07_3(ReLUConvTasNet)`. *(≈ 7 CPU-min)*
+# 4. Train with `loss="si_sdr"` instead of `"snr"`, same steps. Compare SDRi and SI-SDRi: which one
+#    suffers, and why (chapter 03)? *(≈ 7 CPU-min)*
 #
 # **Implement it: the TCN block.** Write Conv-TasNet's 1-D conv block (section 3) yourself in the cell
 # below, from `torch.nn` layers, and check it against the library's `TCNBlock`:

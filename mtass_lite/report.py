@@ -111,6 +111,48 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
     return "\n".join(rows)
 
 
+OBJECTIVE_RUNS = {"shared objective (−SNR)": "reproduction_cpu", "released objectives": "reproduction_cpu_released"}
+
+
+def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
+    """The two CPU reproductions' rankings (one shared objective; each model's released objective), each
+    step of a ranking with its paired difference on the same mixtures, the seed check where a
+    ``<name>_seed<N>.json`` exists, and which claims hold under both objectives."""
+    from .reproduce import ranking_claims
+
+    results = {label: _result(name) for label, name in runs.items()}
+    if any(r is None or not all("per_item" in v for v in r["models"].values()) for r in results.values()):
+        return None
+    paper = paper_table()
+    label_of = lambda m: paper[m]["label"]  # noqa: E731
+    seeds = {label: [read_json(p) for p in sorted(results_dir().glob(f"{name}_seed*.json"))]
+             for label, name in runs.items()}
+    rows = ["Each step of each ranking, avg SDRi of the upper model minus the lower one on the same test "
+            "mixtures (paired mean ± 95 % CI, dB); a claim *holds* when the interval excludes 0. Where a second "
+            "seed was trained, its difference and the seed-pooled one are shown.", "",
+            "| Objective | Claim | Δ avg SDRi | holds | other seed: Δ | seed-pooled Δ | holds (pooled) |",
+            "|---|---|---|---|---|---|---|"]
+    held = {}
+    for label, res in results.items():
+        claims = ranking_claims(res, seeds=seeds[label])
+        held[label] = {(c["better"], c["worse"]) for c in claims
+                       if (c["pooled"]["holds"] if "pooled" in c else c["holds"])}
+        for c in claims:
+            pooled = c.get("pooled")
+            rows.append(f"| {label} | {label_of(c['better'])} > {label_of(c['worse'])} | "
+                        f"{c['mean']:+.2f} ± {c['ci95']:.2f} | {'yes' if c['holds'] else 'no'} | "
+                        + (f"{pooled['other_seeds_mean']:+.2f} | {_delta(pooled)} | {'yes' if pooled['holds'] else 'no'} |"
+                           if pooled else "– | – | – |"))
+    orders = {label: " > ".join(label_of(m) for m in sorted(r["models"], key=lambda m: -r["models"][m]["sdri"]["avg"]["mean"]))
+              for label, r in results.items()}
+    both = set.intersection(*held.values())
+    rows += [""] + [f"- {label}: {order}" for label, order in orders.items()]
+    rows.append("- Claims that hold under both objectives: "
+                + (", ".join(f"{label_of(a)} > {label_of(b)}" for a, b in sorted(both)) if both else "none")
+                + "; every other step of the rankings depends on the objective or is within noise.")
+    return "\n".join(rows)
+
+
 def real_markdown() -> str | None:
     res = _result("real_generalisation")
     if res is None:
@@ -265,7 +307,9 @@ def _md_cell(text: str) -> str:
 
 
 SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "profile_table": profile_markdown,
-            "reproduction_table": reproduction_markdown, "real_table": real_markdown,
+            "reproduction_table": reproduction_markdown,
+            "reproduction_released_table": lambda: reproduction_markdown("cpu_released"),
+            "ranking_table": ranking_markdown, "real_table": real_markdown,
             "budget_table": budget_markdown, "augment_table": augment_markdown,
             "augment_long_table": lambda: augment_markdown("real_gap_augment_1600"),
             "attribution_table": attribution_markdown, "course_table": course_markdown,

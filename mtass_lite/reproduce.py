@@ -8,7 +8,16 @@ Modes:
   when something else runs on the machine; on an idle 2-core machine 1 CPU-minute ≈ 0.5 wall-minutes.
 - ``full``: paper-size models on the real MTASS data (``$MTASS_DATA_ROOT/mtass``, chapter 04) with
   each model's ``full`` preset (the paper's schedule), on a GPU.
+- ``cpu_released``: the ``cpu`` plan with each model's *released* training objective
+  (:data:`mtass_lite.losses.RELEASED_LOSSES`) instead of the one shared objective (negative SNR):
+  ``results/reproduction_cpu_released.json``. Together the two say how much the objective, rather
+  than the architecture, moves the ranking.
 - ``smoke``: the ``cpu`` mechanics in well under a minute per model (chapter 11 in fast mode, tests).
+
+``seed`` (``--seed``): train from another seed (initial weights and data order) into
+``runs/reproduce_<mode>_seed<N>`` and ``results/reproduction_<mode>_seed<N>.json`` — the seed check of
+a ranking claim. Every model's per-mixture scores are kept in the json (``per_item``), so two models
+can be compared *paired* on the same mixtures (:func:`paired_differences`).
 
 Resumable at two levels: a model whose ``eval.json`` exists is skipped, and a model interrupted while
 training continues from its last checkpoint (the Trainer's resume) with the CPU time it already used.
@@ -37,6 +46,27 @@ class ReproPlan:
     eval_items: int | None  # test mixtures scored (None: all)
     overrides: dict = field(default_factory=dict)  # TrainConfig overrides for every model
     max_steps: int | None = None  # step budget per model instead of CPU time: the same model on every machine
+    # "shared": every model trains on the one shared objective (SHARED_LOSS); "released": each model on its
+    # release's (mtass_lite.losses.RELEASED_LOSSES); "preset": whatever the model's preset says
+    objective: str = "shared"
+
+
+#: The objective every model shares in the "shared" plans: negative plain SNR, the paper's SDRi's loss.
+SHARED_LOSS = "snr"
+OBJECTIVES = ("shared", "released", "preset")
+
+
+def plan_loss(plan: "ReproPlan", name: str) -> dict:
+    """The loss override a plan gives model ``name``: ``{"loss": ...}``, or ``{}`` to keep its preset's."""
+    if plan.objective == "shared":
+        return {"loss": SHARED_LOSS}
+    if plan.objective == "released":
+        from .losses import RELEASED_LOSSES
+
+        return {"loss": RELEASED_LOSSES[name]}
+    if plan.objective != "preset":
+        raise ValueError(f"unknown objective {plan.objective!r}; choose one of {OBJECTIVES}")
+    return {}
 
 
 PLANS = {
@@ -45,7 +75,11 @@ PLANS = {
     # gain); at 1600 steps it is neutral on both test sets (README, "Measured steps against it").
     "cpu": ReproPlan("lite", "fast", cpu_minutes=20.0, chunk_steps=100, eval_items=None,
                      overrides={"augment": "remix"}),
-    "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None),
+    # the same budget and data, each model on its release's objective (issue: "both comparisons")
+    "cpu_released": ReproPlan("lite", "fast", cpu_minutes=20.0, chunk_steps=100, eval_items=None,
+                              overrides={"augment": "remix"}, objective="released"),
+    # the paper-size models on the real data follow their full presets, which use the released objectives
+    "full": ReproPlan("paper", "full", cpu_minutes=None, chunk_steps=0, eval_items=None, objective="preset"),
     # a step budget, not CPU time: chapter 11 runs it, and its digits must not depend on the machine's load
     "smoke": ReproPlan("lite", "fast", cpu_minutes=None, chunk_steps=5, eval_items=5,
                        overrides={"valid_every": 5, "valid_items": 2}, max_steps=20),
@@ -87,7 +121,7 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
         if target is not None and plan.max_steps is not None:
             target = min(target, plan.max_steps)
         cfg = load_config(name, plan.preset, **{"out_dir": str(run_dir), "progress": progress,
-                                                **plan.overrides,
+                                                **plan.overrides, **plan_loss(plan, name),
                                                 **({"max_steps": target, "max_minutes": None} if target else {})})
         import torch
 
@@ -99,6 +133,7 @@ def train_within_cpu_budget(name: str, data: Path, run_dir: Path, plan: ReproPla
         ledger["wall_seconds"] += time.monotonic() - w0
         ledger["step"] = result["last_step"]
         ledger["torch_threads"] = torch.get_num_threads()  # CPU-s per step depends on it (OMP overhead)
+        ledger["loss"], ledger["seed"] = cfg.loss, cfg.seed
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json(ledger_path, ledger)
         if (budget is None and plan.max_steps is None) or result["stopped"] == "interrupted":
@@ -124,15 +159,16 @@ def evaluate_baselines(data: Path, run_root: Path, eval_items: int | None, progr
 
 def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = None,
               run_root: str | Path | None = None, results_name: str | None = None,
-              cpu_minutes: float | None = None, progress: bool = False, log=print) -> dict:
+              cpu_minutes: float | None = None, progress: bool = False, log=print, seed: int | None = None) -> dict:
     """Train and evaluate ``models``; return and write the reproduction summary.
 
     Args:
-        mode: "cpu", "full" or "smoke" (see :data:`PLANS`).
+        mode: "cpu", "cpu_released", "full" or "smoke" (see :data:`PLANS`).
         cpu_minutes: override the plan's CPU-time budget per model.
-        results_name: json name under results/ (default ``reproduction_<mode>``).
+        results_name: json name under results/ (default ``reproduction_<mode>``, ``+ _seed<N>``).
+        seed: train from this seed instead of the presets' (a seed check); runs and json get a suffix.
     """
-    from .evaluate import evaluate_model, headline, write_results
+    from .evaluate import evaluate_model, headline, per_item, write_results
     from .train import load_checkpoint
 
     plan = PLANS[mode]
@@ -143,8 +179,11 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         from .data.tiny import ensure_tiny
 
         data = ensure_tiny(data, progress=progress)
-    run_root = Path(run_root) if run_root is not None else REPO_ROOT / "runs" / f"reproduce_{mode}"
-    results_name = results_name or f"reproduction_{mode}"
+    suffix = "" if seed is None else f"_seed{seed}"
+    if seed is not None:
+        plan = ReproPlan(**{**plan.__dict__, "overrides": {**plan.overrides, "seed": seed}})
+    run_root = Path(run_root) if run_root is not None else REPO_ROOT / "runs" / f"reproduce_{mode}{suffix}"
+    results_name = results_name or f"reproduction_{mode}{suffix}"
     per_model = {}
     for name in models:
         run_dir = run_root / name
@@ -157,7 +196,8 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
             model, ckpt = load_checkpoint(train["best_checkpoint"] or train["last_checkpoint"])
             res = evaluate_model(model, data, "test", max_items=plan.eval_items, progress=progress)
             res["training"] = {k: train.get(k) for k in ("cpu_seconds", "wall_seconds", "step", "best_step",
-                                                         "best_valid_sdri", "device", "torch_threads")}
+                                                         "best_valid_sdri", "device", "torch_threads",
+                                                         "loss", "seed")}
             res["params"] = count_params(model)
             res["macs_per_second"] = macs_per_second(model)
             write_results(res, eval_path)
@@ -166,6 +206,9 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         per_model[name] = {
             "size": plan.size, "params": res["params"], "macs_per_second": res["macs_per_second"],
             "training": res["training"], "n_items": res["n_items"], **headline(s),
+            "loss": res["training"].get("loss"),
+            # per-mixture track-average scores: paired model-vs-model differences (paired_differences)
+            "per_item": {m: {k: round(v, 4) for k, v in per_item(res, m).items()} for m in ("sdri", "si_sdri")},
         }
         m = per_model[name]["sdri"]
         log(f"[reproduce] {name}: SDRi " + " / ".join(f"{m[t]['mean']:.2f}" for t in (*TRACKS, "avg"))
@@ -176,6 +219,7 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         "plan": {k: v for k, v in plan.__dict__.items()},
         "metrics": {"sdri": "plain SNR-form SDR improvement over the mixture (the paper's metric)",
                     "si_sdri": "scale-invariant SDR improvement"},
+        "objective": plan.objective, "seed": seed,
         "budget_note": ("equal step budget per model" if plan.max_steps is not None else
                         "equal CPU-time budget per model (process time of training incl. validation)"
                         if plan.cpu_minutes else "each model's preset schedule"),
@@ -185,6 +229,53 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
     path = write_json(results_name, summary)
     log(f"[reproduce] wrote {path.name}")
     return summary
+
+
+def ranking(summary: dict, metric: str = "sdri") -> list[str]:
+    """The models of a reproduction summary, best first by their track-average ``metric``."""
+    return sorted(summary["models"], key=lambda m: -summary["models"][m][metric]["avg"]["mean"])
+
+
+def paired_difference(summaries, better: str, worse: str, metric: str = "sdri") -> dict:
+    """Track-average ``metric`` of ``better`` minus ``worse`` on the same test mixtures: mean and 95 % CI.
+
+    With several summaries (the same plan from several seeds), the per-mixture differences are averaged
+    over the seeds first (:func:`mtass_lite.evaluate.pooled_paired_mean_ci`): the interval then covers
+    mixtures, and the seeds' spread shrinks the mean's noise instead of being ignored.
+
+    Returns ``{"mean", "ci95", "n", "n_seeds"}``.
+    """
+    from .evaluate import pooled_paired_mean_ci
+
+    pairs = [(s["models"][worse]["per_item"][metric], s["models"][better]["per_item"][metric])
+             for s in summaries if better in s["models"] and worse in s["models"]]
+    if not pairs:
+        raise ValueError(f"no summary scores both {better} and {worse}")
+    return {**pooled_paired_mean_ci(pairs), "n_seeds": len(pairs)}
+
+
+def ranking_claims(summary: dict, metric: str = "sdri", seeds=()) -> list[dict]:
+    """Each step of the ranking (model above the next one) with its paired difference.
+
+    A claim "A ranks above B" *holds* when the paired 95 % CI of A − B excludes 0. ``seeds``: summaries of
+    the same plan from other seeds; where they score both models the claim is also judged on the
+    seed-pooled difference (``pooled``).
+    """
+    order = ranking(summary, metric)
+    claims = []
+    for hi, lo in zip(order, order[1:]):
+        d = paired_difference([summary], hi, lo, metric)
+        claim = {"better": hi, "worse": lo, "mean": d["mean"], "ci95": d["ci95"],
+                 "holds": bool(d["mean"] - d["ci95"] > 0)}
+        others = [s for s in seeds if hi in s["models"] and lo in s["models"]]
+        if others:
+            pooled = paired_difference([summary, *others], hi, lo, metric)
+            # the other seeds alone: does the sign repeat?
+            alone = paired_difference(others, hi, lo, metric)
+            claim["pooled"] = {**pooled, "holds": bool(pooled["mean"] - pooled["ci95"] > 0),
+                               "other_seeds_mean": alone["mean"]}
+        claims.append(claim)
+    return claims
 
 
 PRETRAINED = ("complex_mtassnet", "conv_tasnet")
@@ -269,18 +360,22 @@ def main(argv=None) -> int:
                                             "write results/reproduction_<mode>.json and figures/sdri_<mode>.png. "
                                             "Rerun to resume: finished models are skipped.")
     p.add_argument("--mode", choices=sorted(PLANS), default="cpu",
-                   help="cpu: lite models, MTASS-tiny with dynamic mixing, equal CPU-time budget (20 CPU-minutes of training per model: about an hour in all on an idle 2-core machine); "
+                   help="cpu: lite models, MTASS-tiny with dynamic mixing, equal CPU-time budget (20 CPU-minutes of training per model: about an hour in all on an idle 2-core machine), one shared objective (negative SNR); "
+                        "cpu_released: the same with each model's released objective; "
                         "full: paper models on the real data (GPU); smoke: a 1-minute check of the mechanics")
     p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
     p.add_argument("--data", help="dataset root (default: MTASS-tiny, or $MTASS_DATA_ROOT/mtass in full mode)")
     p.add_argument("--cpu-minutes", type=float, help="CPU-time budget per model (overrides the mode's)")
     p.add_argument("--runs", help="where the training runs go (default runs/reproduce_<mode>)")
+    p.add_argument("--seed", type=int, help="train from this seed (a seed check): runs/reproduce_<mode>_seed<N>, "
+                                            "results/reproduction_<mode>_seed<N>.json")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--export-pretrained", action="store_true",
                    help=f"afterwards, ship the best {' and '.join(PRETRAINED)} as mtass_lite/pretrained/<name>_lite.pt")
     a = p.parse_args(argv)
-    summary = reproduce(a.mode, a.models, a.data, a.runs, cpu_minutes=a.cpu_minutes, progress=not a.no_progress)
-    plot_reproduction(summary, f"sdri_{a.mode}")
+    summary = reproduce(a.mode, a.models, a.data, a.runs, cpu_minutes=a.cpu_minutes, progress=not a.no_progress,
+                        seed=a.seed)
+    plot_reproduction(summary, f"sdri_{a.mode}" + ("" if a.seed is None else f"_seed{a.seed}"))
     if a.export_pretrained:
         for path in export_pretrained(mode=a.mode, run_root=a.runs):
             print("[reproduce] shipped", path.relative_to(REPO_ROOT))

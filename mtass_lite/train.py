@@ -47,7 +47,7 @@ from . import TRACKS
 from .audio import atomic_path
 from .data.datasets import MTASSDataset, require_split
 from .data.augment import AUGMENTS, augment_batch
-from .losses import get_loss
+from .losses import LOSS_NAMES, get_loss
 # Checkpoint I/O and devices live in their own module (no import circle train -> evaluate -> separate);
 # re-exported here because chapters and scripts import them from mtass_lite.train.
 from .checkpoint import (_unwrap, build_model_from_spec, load_checkpoint, model_spec,  # noqa: F401
@@ -86,7 +86,7 @@ class TrainConfig:
     lr_decay_every: int = 0  # "step" schedule: multiply lr by lr_decay_factor every this many steps
     lr_decay_factor: float = 0.5
     grad_clip: float | None = 5.0  # max global gradient norm; None disables clipping
-    loss: str = "mtass"  # see mtass_lite.losses.LOSS_NAMES
+    loss: str = "snr"  # see mtass_lite.losses.LOSS_NAMES (spectral ones need the model's spectra())
     track_weights: list = field(default_factory=lambda: [1.0, 1.0, 1.0])  # speech, music, noise
     augment: str = "none"  # training-batch augmentation, see mtass_lite.data.augment.AUGMENTS
     max_steps: int = 1000
@@ -131,6 +131,8 @@ class TrainConfig:
             raise ValueError(f"optimizer must be adam or adamw, got {self.optimizer!r}")
         if self.augment not in AUGMENTS:
             raise ValueError(f"augment must be one of {AUGMENTS}, got {self.augment!r}")
+        if self.loss not in LOSS_NAMES:
+            raise ValueError(f"loss must be one of {LOSS_NAMES}, got {self.loss!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -291,7 +293,9 @@ class Trainer:
     Args:
         model: an ``nn.Module`` (``[B, T] -> [B, 3, T]``) or a model name understood by
             :func:`build_model_from_spec` (built with ``config.size`` / ``config.model_overrides``
-            after seeding with ``config.seed``).
+            after seeding with ``config.seed``). A spectral ``config.loss`` (``mtass``,
+            ``spectral_ri_mse``, ``spectral_mag_mse``) trains on ``model.spectra()`` and raises
+            ``ValueError`` here for a model without it. Validation always scores the waveforms.
         data_root: the dataset root (``<root>/<split>/...``).
         config: a :class:`TrainConfig` (or a dict of its fields).
         resume: ``"auto"`` continues from ``<out_dir>/last.pt`` when present; ``False`` starts over
@@ -316,6 +320,7 @@ class Trainer:
         self.resume = resume
         self.world_size, self.rank, self.local_rank = distributed_env()
         self.loss_fn = get_loss(cfg.loss, cfg.track_weights)
+        self.loss_fn.check_model(_unwrap(self.model))  # a spectral loss needs model.spectra(): fail now
         self.train_set = MTASSDataset(self.data_root, "train", segment=cfg.segment)
         if cfg.valid_every:
             require_split(self.data_root, "dev")
@@ -518,10 +523,14 @@ class Trainer:
         start = self._load_for_resume()
         resumed_from = start or None
         self.last_saved_step = start
+        # What the step runs: the model, or (spectral loss) its spectra() as a module. DDP wraps that
+        # module, since a DDP model must be called through its own forward; checkpoints and validation
+        # keep using the model itself.
+        forward = self.loss_fn.training_forward(model)
         if self.world_size > 1:
             ddp_kw = {"device_ids": [self.device.index]} if self.device.type == "cuda" else {}
-            model = torch.nn.parallel.DistributedDataParallel(model, **ddp_kw)
-        self.model = model
+            forward = torch.nn.parallel.DistributedDataParallel(forward, **ddp_kw)
+        self.model = forward if _unwrap(forward) is model else model
         model.train()
 
         if self.is_main:
@@ -562,8 +571,8 @@ class Trainer:
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
                 with torch.autocast(self.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    est = model(mix)
-                track_losses = self.loss_fn.track_losses(est, tgt)  # float32, outside autocast
+                    outputs = forward(mix)  # one forward pass: waveforms, or the model's spectra
+                track_losses = self.loss_fn.track_losses(outputs, tgt, model)  # float32, outside autocast
                 w = torch.tensor(self.loss_fn.track_weights, device=track_losses.device)
                 loss = (w * track_losses).sum()
                 reduced = torch.cat([loss.detach().reshape(1), track_losses.detach()])

@@ -37,3 +37,42 @@ def test_chapter_models_loads_what_exists_and_names_the_missing_chapters(tmp_pat
         assert CHAPTER_RUNS[name] in msg and CHAPTER_OF[name] in msg
 
     assert chapter_models(tmp_path / "empty", log=None) == {}
+
+
+def test_chapter_config_is_one_recipe_for_the_five_models(tmp_path):
+    from mtass_lite.course import CHAPTER_STEPS, CHAPTER_VALIDATION, SAFETY_CAP_MINUTES, chapter_config
+    from mtass_lite.train import load_config
+
+    for name in MODEL_NAMES:
+        cfg = chapter_config(name, out_dir=tmp_path / name)
+        preset = load_config(name, "fast")
+        assert cfg.max_steps == CHAPTER_STEPS and cfg.max_minutes == SAFETY_CAP_MINUTES
+        assert (cfg.valid_every, cfg.valid_items) == (CHAPTER_VALIDATION["valid_every"],
+                                                      CHAPTER_VALIDATION["valid_items"])
+        # everything else is the model's fast preset (lr, loss, segment, batch): no chapter-only settings
+        for k in ("lr", "loss", "segment", "batch_size", "seed", "size"):
+            assert getattr(cfg, k) == getattr(preset, k), (name, k)
+    # the default run folder is the one chapter 11 loads, relative to the working directory
+    import os
+    assert os.path.abspath(chapter_config("gcrn").out_dir) == str(chapter_run_dir("gcrn"))
+    # overrides win (an ablation's shorter budget), full mode is the full preset untouched
+    assert chapter_config("gcrn", out_dir=tmp_path, max_steps=7).max_steps == 7
+    assert chapter_config("gcrn", fast=False, out_dir=tmp_path).max_steps == load_config("gcrn", "full").max_steps
+
+
+def test_training_report_and_record_read_the_run(tmp_path):
+    from _tiny_helpers import make_tiny_dataset
+    tiny_root = make_tiny_dataset(tmp_path / "tiny")
+    import matplotlib
+    matplotlib.use("Agg")
+    from mtass_lite.course import chapter_config, training_record, training_report
+    from mtass_lite.train import Trainer
+
+    cfg = chapter_config("demucs", out_dir=tmp_path / "run", max_steps=2, valid_every=2, valid_items=1,
+                         segment=0.25, batch_size=2)
+    run = Trainer("demucs", tiny_root, cfg).fit()
+    fig, line = training_report(run, cfg, tiny_root, "Demucs")
+    assert line.startswith("Demucs: 2 steps (max_steps)") and "best dev SDRi" in line
+    assert len(fig.axes) == 2
+    rec = training_record(run, cfg)
+    assert rec["last_step"] == 2 and rec["config"]["max_steps"] == 2 and rec["train_seconds"] > 0

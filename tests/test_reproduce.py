@@ -72,3 +72,47 @@ def test_a_step_budget_trains_exactly_that_many_steps_whatever_the_cpu_time(tmp_
 def test_the_chapter_smoke_plan_is_a_step_budget():
     smoke = rp.PLANS["smoke"]
     assert smoke.max_steps and smoke.cpu_minutes is None
+
+
+def test_objectives_shared_released_and_preset():
+    from mtass_lite.losses import RELEASED_LOSSES
+    from mtass_lite.models import MODEL_NAMES
+
+    assert rp.PLANS["cpu"].objective == "shared" and rp.PLANS["cpu_released"].objective == "released"
+    # the two CPU plans differ only in the objective: same budget, data and augmentation
+    assert {**rp.PLANS["cpu"].__dict__, "objective": None} == {**rp.PLANS["cpu_released"].__dict__, "objective": None}
+    for name in MODEL_NAMES:
+        assert rp.plan_loss(rp.PLANS["cpu"], name) == {"loss": rp.SHARED_LOSS}
+        assert rp.plan_loss(rp.PLANS["cpu_released"], name) == {"loss": RELEASED_LOSSES[name]}
+        assert rp.plan_loss(rp.PLANS["full"], name) == {}
+    with pytest.raises(ValueError, match="objective"):
+        rp.plan_loss(rp.ReproPlan("lite", "fast", 1.0, 1, 1, objective="mine"), "gcrn")
+
+
+def _summary(scores: dict) -> dict:
+    """A reproduction summary with per-mixture avg SDRi ``scores = {model: [v0, v1, ...]}``."""
+    import numpy as np
+
+    return {"models": {m: {"sdri": {"avg": {"mean": float(np.mean(v))}},
+                           "per_item": {"sdri": {f"m{i}": float(x) for i, x in enumerate(v)}}}
+                       for m, v in scores.items()}}
+
+
+def test_paired_differences_and_ranking_claims():
+    # b is 1 dB above a on every mixture although both spread widely: the paired CI is ~0
+    a = [0.0, 5.0, 10.0, 2.0]
+    s = _summary({"a": a, "b": [x + 1 for x in a], "c": [x + 0.9 + (0.5 if i % 2 else -0.5) for i, x in enumerate(a)]})
+    assert rp.ranking(s) == ["b", "c", "a"]
+    d = rp.paired_difference([s], "b", "a")
+    assert d["mean"] == pytest.approx(1.0) and d["ci95"] == pytest.approx(0.0) and d["n"] == 4
+    claims = rp.ranking_claims(s)
+    assert [(c["better"], c["worse"]) for c in claims] == [("b", "c"), ("c", "a")]
+    assert claims[0]["holds"] is False  # b - c = 0.1 ± 0.5 alternating: the CI includes 0
+    assert claims[1]["holds"] is False  # c - a = 0.9 ± 0.5: CI half-width ~0.9 with n = 4
+    # a second seed where c falls back: pooled over seeds, and the other seed's sign is reported
+    s1 = _summary({"b": [x + 1 for x in a], "c": [x - 1 for x in a]})
+    pooled = rp.ranking_claims(s, seeds=[s1])[0]["pooled"]
+    assert pooled["n_seeds"] == 2 and pooled["other_seeds_mean"] == pytest.approx(2.0)
+    assert pooled["mean"] == pytest.approx((0.1 + 2.0) / 2, abs=1e-9)
+    with pytest.raises(ValueError, match="no summary"):
+        rp.paired_difference([s1], "a", "b")

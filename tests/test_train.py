@@ -1,6 +1,7 @@
 """mtass_lite.train: data order, resume after a kill, NaN stop, time budget, Ctrl-C, DDP on CPU."""
 import csv
 import json
+import math
 import os
 import signal
 import socket
@@ -12,8 +13,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from _tiny_helpers import NaNAt, TinySeparator, make_tiny_dataset
+from mtass_lite.losses import LOSS_NAMES, RELEASED_LOSSES, SPECTRAL_LOSSES
+from mtass_lite.models import MODEL_NAMES, build_model
+from mtass_lite.stft import STFT, ri_stack, ri_unstack
 from mtass_lite.train import (NonFiniteLossError, ResumeError, TrainConfig, Trainer, batch_plan,
                               load_checkpoint, load_config, lr_at, save_checkpoint)
 
@@ -255,6 +260,13 @@ def test_presets_load_and_share_the_base():
         assert fast.max_minutes is not None and fast.max_steps < full.max_steps
     cm = load_config("complex_mtassnet", "full")
     assert cm.loss == "mtass" and cm.lr == 1e-3 and cm.batch_size == 10  # the released Complex-MTASSNet code
+    assert cm.grad_clip is None and cm.segment == 10.0  # released: no clipping; whole 10-s clips here
+    for model in ("gcrn", "conv_tasnet", "demucs", "d3net", "complex_mtassnet"):
+        assert load_config(model, "full").loss == RELEASED_LOSSES[model]  # each model's released objective
+        assert load_config(model, "fast").loss == ("mtass" if model == "complex_mtassnet" else "snr")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        TrainConfig(loss="l2")
+    assert all(TrainConfig(loss=name).loss == name for name in LOSS_NAMES)
     assert load_config("complex_mtassnet", "fast", max_steps=7).max_steps == 7
     assert load_config("complex_mtassnet", "fast").max_minutes == 10
     assert load_config("complex_mtassnet", "fast", max_minutes=None).max_minutes is None  # lifts the cap
@@ -266,6 +278,81 @@ def test_presets_load_and_share_the_base():
         TrainConfig.from_dict({"bogus": 1})
 
 
+# -- training with each model's released objective ---------------------------------------------------
+# Registry models small enough for a CPU test (the model tests' tiny configurations).
+TINY_MODELS = {
+    "gcrn": dict(n_fft=64, hop=32, channels=(4, 4, 8)),
+    "conv_tasnet": dict(N=16, L=8, B=8, H=16, P=3, X=2, R=2),
+    "demucs": dict(channels=4, depth=3, lstm_layers=1, resample=True, first_kernel_size=None, first_stride=None),
+    "d3net": dict(n_fft=64, hop=32, band_split=16, final_growth=2, final_layers=2, shared=False,
+                  low=dict(init_features=2, growth=[2, 3, 2], n_layers=[2] * 3, n_blocks=[1] * 3),
+                  middle=dict(init_features=2, growth=[2, 2, 2], n_layers=[1] * 3, n_blocks=[1] * 3),
+                  full=dict(init_features=2, growth=[2, 3, 4, 3, 2], n_layers=[2] * 5, n_blocks=[2] * 5)),
+    "complex_mtassnet": dict(n_fft=64, hop=32, hidden=16, dilations=(1, 2), n_repeats=1, n_subbands=4,
+                             tcn_channels=8, tcn_hidden=4, tcn_repeats=1, tcn_blocks=2),
+}
+
+
+class SpectralTiny(nn.Module):
+    """A tiny spectral separator with ``spectra()`` (the interface of GCRN / D3Net / Complex-MTASSNet):
+    per-bin complex gains on the mixture STFT; ``estimate`` [B, 3, 2F, N], ``magnitude`` [B, 3, F, N]."""
+
+    def __init__(self, n_fft: int = 64, hop: int = 32):
+        super().__init__()
+        self.stft = STFT(n_fft, hop)
+        self.gains = nn.Conv1d(2 * self.stft.n_bins, 3 * 2 * self.stft.n_bins, 1)
+        self.drop = nn.Dropout(0.1)
+
+    def spectra(self, mixture):
+        X = ri_stack(self.stft(mixture))  # [B, 2F, N]
+        g = self.drop(self.gains(X)).unflatten(1, (3, -1))  # [B, 3, 2F, N]
+        est = g * X[:, None]
+        return {"estimate": est, "magnitude": ri_unstack(est).abs()}
+
+    def forward(self, mixture):
+        return self.stft.inverse(ri_unstack(self.spectra(mixture)["estimate"]), mixture.shape[-1])
+
+
+def _tiny_model(name):
+    torch.manual_seed(0)
+    return build_model(name, "lite", **TINY_MODELS[name])
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_two_steps_with_each_models_released_objective(tmp_path, data, name):
+    loss = RELEASED_LOSSES[name]
+    model = _tiny_model(name)
+    if loss in SPECTRAL_LOSSES and not hasattr(model, "spectra"):
+        pytest.skip(f"{name} has no spectra() yet (the spectral Trainer path is tested on SpectralTiny)")
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = Trainer(model, data, small_config(tmp_path / name, loss=loss, max_steps=2, valid_every=2)).fit()
+    assert res["last_step"] == 2 and res["best_valid_sdri"] is not None  # validation scores waveforms
+    rows = log_losses(tmp_path / name / "log.csv")
+    assert [r[0] for r in rows] == [1, 2] and all(math.isfinite(float(r[1])) for r in rows)
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())  # it trained
+    assert load_checkpoint(res["best_checkpoint"])[0].mtass_name == name  # checkpoints hold the model itself
+
+
+@pytest.mark.parametrize("loss", sorted(SPECTRAL_LOSSES))
+def test_spectral_losses_train_a_model_with_spectra(tmp_path, data, loss):
+    torch.manual_seed(0)
+    model = SpectralTiny()
+    before = [p.detach().clone() for p in model.parameters()]
+    res = Trainer(model, data, small_config(tmp_path / loss, loss=loss, max_steps=2, valid_every=2)).fit()
+    assert res["last_step"] == 2 and res["best_valid_sdri"] is not None
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    _, ckpt = load_checkpoint(res["last_checkpoint"], model=SpectralTiny())
+    assert set(ckpt["model"]) == set(model.state_dict())  # the model's own keys, not a wrapper's
+
+
+def test_a_spectral_loss_with_a_model_without_spectra_fails_at_construction(tmp_path, data):
+    with pytest.raises(ValueError, match=r"loss 'mtass'.*TinySeparator has no spectra\(\)"):
+        Trainer(TinySeparator(), data, small_config(tmp_path / "x", loss="mtass"))
+    with pytest.raises(ValueError, match=r"'spectral_mag_mse'.*model\.spectra\(\)"):
+        Trainer(TinySeparator(), data, small_config(tmp_path / "x", loss="spectral_mag_mse"))
+    assert not (tmp_path / "x").exists()  # refused before anything was written
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -275,11 +362,13 @@ def _free_port():
 DDP_SCRIPT = textwrap.dedent("""
     import json, os, sys, torch
     from _tiny_helpers import TinySeparator
+    from mtass_lite.models import build_model
     from mtass_lite.train import TrainConfig, Trainer
 
-    data, cfg = sys.argv[1], json.loads(sys.argv[2])
+    data, cfg, spec = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
     torch.manual_seed(cfg["seed"])
-    trainer = Trainer(TinySeparator(), data, TrainConfig(**cfg))
+    model = build_model(spec["name"], "lite", **spec["overrides"]) if spec else TinySeparator()
+    trainer = Trainer(model, data, TrainConfig(**cfg))
     result = trainer.fit()
     rank = int(os.environ["RANK"])
     torch.save(trainer.model.module.state_dict() if hasattr(trainer.model, "module") else trainer.model.state_dict(),
@@ -289,24 +378,33 @@ DDP_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_torchrun_two_cpu_processes_keep_identical_weights(tmp_path, data):
-    cfg = small_config(tmp_path / "ddp", max_steps=2, valid_every=2, checkpoint_every=1)
+@pytest.mark.parametrize("model_name, loss", [(None, "snr"), ("complex_mtassnet", "mtass")],
+                         ids=["waveform loss", "spectral loss"])
+def test_torchrun_two_cpu_processes_keep_identical_weights(tmp_path, data, model_name, loss):
+    """Identical weights on both ranks although each trains on its own share of the batch: the
+    gradients were all-reduced, also when the step runs the model's spectra() (through DDP)."""
+    cfg = small_config(tmp_path / "ddp", max_steps=2, valid_every=2, checkpoint_every=1, loss=loss)
+    spec = {"name": model_name, "overrides": TINY_MODELS[model_name]} if model_name else {}
     script = tmp_path / "ddp_script.py"
     script.write_text(DDP_SCRIPT)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
            "--master_addr", "127.0.0.1", "--master_port", str(_free_port()),
-           str(script), str(data), json.dumps(cfg.to_dict())]
+           str(script), str(data), json.dumps(cfg.to_dict()), json.dumps(spec)]
     env = _env()
     env["OMP_NUM_THREADS"] = "1"
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-3000:]
     a = torch.load(tmp_path / "ddp" / "rank0.pt", weights_only=True)
     b = torch.load(tmp_path / "ddp" / "rank1.pt", weights_only=True)
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
     torch.manual_seed(cfg.seed)
-    init = TinySeparator().state_dict()
-    assert any(not torch.equal(a[k], init[k]) for k in a)  # training changed the weights
+    init_model = build_model(model_name, "lite", **TINY_MODELS[model_name]) if model_name else TinySeparator()
+    init = init_model.state_dict()
+    # parameters only: BatchNorm running statistics are each rank's own (DDP broadcasts rank 0's
+    # buffers at the start of every forward, so the last step's updates differ)
+    params = [k for k, _ in init_model.named_parameters()]
+    for k in params:
+        assert torch.equal(a[k], b[k]), k
+    assert any(not torch.equal(a[k], init[k]) for k in params)  # training changed the weights
     results = [json.loads((tmp_path / "ddp" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world_size"] == 2 and r["last_step"] == 2 for r in results)
     assert results[0]["best_step"] == results[1]["best_step"] == 2

@@ -164,14 +164,14 @@ display(Markdown(
 
 # %% [markdown]
 # ## Exercise 2
-# *Train with `loss="mtass"` (RI-MSE + 0.01 × −SNR). Where does it land between `ri_mse` and `snr` in
+# *Train with `loss="mtass_wave"` (RI-MSE + 0.01 × −SNR). Where does it land between `ri_mse` and `snr` in
 # SDRi and SI-SDRi, and why is the weight 0.01 so small? (Compare the two terms' magnitudes in
 # `log.csv`.)*
 #
 # The `snr` run is exercise 1's first run; two more runs, then all three scored on the test split.
 
 # %%
-runs2 = {"snr": runs1["chapter's TinyMaskNet"], "mtass": fit("ex2_mtass", "mtass", valid_every=0),
+runs2 = {"snr": runs1["chapter's TinyMaskNet"], "mtass": fit("ex2_mtass", "mtass_wave", valid_every=0),
          "ri_mse": fit("ex2_ri_mse", "ri_mse", valid_every=0)}
 scores = {}
 for name, (net, _, log) in runs2.items():

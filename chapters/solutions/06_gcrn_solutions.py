@@ -16,8 +16,10 @@
 # notebook runs.
 #
 # **Budget.** The exercises are about the chapter's fast setup: the lite GCRN on MTASS-tiny, trained
-# in steps (exercise 1: 500 → 1,000 steps; exercise 2: 300 steps per variant, validated every 100 steps
-# on 20 dev mixtures). `MTASS_MODE=full` runs exactly that. In the default fast mode every budget is cut
+# in steps with the chapter's recipe (`mtass_lite.course`: exercise 1 doubles the chapter's budget
+# `CHAPTER_STEPS`; exercise 2 trains 300 steps per variant; both validated like the chapter,
+# `CHAPTER_VALIDATION`; the first line printed below gives the numbers). `MTASS_MODE=full` runs exactly
+# that. In the default fast mode every budget is cut
 # to a few dozen steps, validated every 10 steps on 5 dev mixtures, so that this notebook runs in about
 # a minute and a half: that **only shows the mechanics** — what a few dozen steps say about the trained
 # models is nothing. Each training section prints its measured seconds per step (wall time: it
@@ -44,6 +46,7 @@ from torch import nn
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, checks
 from mtass_lite.baselines import ScaledMixture
+from mtass_lite.course import CHAPTER_STEPS, CHAPTER_VALIDATION, chapter_config
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
@@ -51,16 +54,18 @@ from mtass_lite.models import MODEL_NAMES, build_model, model_config
 from mtass_lite.models import gcrn as gcrn_module
 from mtass_lite.models.gcrn import GCRN, GatedConv2d, GroupedLSTM
 from mtass_lite.profile import count_params
-from mtass_lite.train import Trainer, load_config
+from mtass_lite.train import Trainer
 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
-BASE_STEPS = 30 if FAST else 500  # exercise 1: the chapter's STEPS, then doubled
-PLAIN_STEPS = 30 if FAST else 300  # exercise 2: steps per variant
-VALID_EVERY, VALID_ITEMS = (10, 5) if FAST else (100, 20)
+PLAIN_FULL_STEPS = 300  # exercise 2's budget per variant, as the exercise states it
+BASE_STEPS = 30 if FAST else CHAPTER_STEPS  # exercise 1: the chapter's budget, then doubled
+PLAIN_STEPS = 30 if FAST else PLAIN_FULL_STEPS  # exercise 2: steps per variant
+VALID_EVERY, VALID_ITEMS = ((10, 5) if FAST
+                            else (CHAPTER_VALIDATION["valid_every"], CHAPTER_VALIDATION["valid_items"]))
 root = ensure_tiny(progress=False)  # the exercises are about the lite model on MTASS-tiny, in both modes
-print(f"mode {MTASS_MODE}: exercise 1 {BASE_STEPS} -> {2 * BASE_STEPS} steps (full budget 500 -> 1000), "
-      f"exercise 2 {PLAIN_STEPS} steps per variant (full budget 300); dev SDRi every {VALID_EVERY} steps "
-      f"on {VALID_ITEMS} mixtures")
+print(f"mode {MTASS_MODE}: exercise 1 {BASE_STEPS} -> {2 * BASE_STEPS} steps (full budget {CHAPTER_STEPS} -> "
+      f"{2 * CHAPTER_STEPS}), exercise 2 {PLAIN_STEPS} steps per variant (full budget {PLAIN_FULL_STEPS}); "
+      f"dev SDRi every {VALID_EVERY} steps on {VALID_ITEMS} mixtures")
 
 
 def run_dir(tag):
@@ -69,10 +74,11 @@ def run_dir(tag):
 
 
 def fit(tag, steps, model="gcrn", resume=False):
-    """Train like the chapter (fast preset: Adam 1e-3, SNR loss, 4 x 4-s crops), bounded in steps only.
+    """Train like the chapter (``chapter_config``: fast preset, Adam 1e-3, SNR loss, 4 x 4-s crops), with
+    ``steps`` steps and this notebook's validation, bounded in steps only (no wall-clock cap).
     ``resume="auto"`` continues the run in ``tag``'s folder. Returns the run summary and its log."""
-    cfg = load_config("gcrn", "fast", out_dir=run_dir(tag), progress=False, max_steps=steps, max_minutes=None,
-                      valid_every=VALID_EVERY, valid_items=VALID_ITEMS)
+    cfg = chapter_config("gcrn", out_dir=run_dir(tag), max_steps=steps, max_minutes=None,
+                         valid_every=VALID_EVERY, valid_items=VALID_ITEMS)
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's status lines; we print our own
         run = Trainer(model, root, cfg, resume=resume).fit()
     return run, pd.read_csv(run["log"])
@@ -98,8 +104,9 @@ floor = pd.Series({t: evaluate_model(ScaledMixture(), root, "dev", max_items=VAL
 
 # %% [markdown]
 # ## Exercise 1
-# Double `STEPS` and re-run (training resumes from where the first run stopped). Which track gains
-# most? Does the model still beat "mixture / 3" on the same tracks?
+# Double the budget and re-run (`chapter_config("gcrn", max_steps=2 * CHAPTER_STEPS)`: training resumes
+# where the first run stopped). Which track gains most? Does the model still beat "mixture / 3" on the
+# same tracks?
 #
 # The first call trains `BASE_STEPS` steps from scratch; the second, with twice the budget and the same
 # run folder, resumes from the last checkpoint — the model, the optimiser state and the data order
@@ -129,9 +136,9 @@ display(Markdown(
     + (f"The tracks that beat \"mixture / 3\" are {'the same' if same else '**not** the same'} at both budgets "
        f"({', '.join(beaten) if beaten else 'none'} at {2 * BASE_STEPS} steps).")
     + (" *Fast budget: these few dozen steps only show the mechanics of resuming; run with "
-       "`MTASS_MODE=full` for the exercise's 500 → 1,000 steps.*" if FAST else "")))
-print(f"cost: {step_s:.2f} s/step here; the extra 500 steps of the exercise ≈ {minutes(500, step_s)} min "
-      "at this pace")
+       f"`MTASS_MODE=full` for the exercise's {CHAPTER_STEPS} → {2 * CHAPTER_STEPS} steps.*" if FAST else "")))
+print(f"cost: {step_s:.2f} s/step here; the extra {CHAPTER_STEPS} steps of the exercise ≈ "
+      f"{minutes(CHAPTER_STEPS, step_s)} min at this pace")
 
 # %% [markdown]
 # Read the verdict against "mixture / 3", not the gains alone: an SDRi gain that leaves a track below
@@ -194,9 +201,9 @@ display(Markdown(
     f"{abs(count_params(plain) / gated_params - 1):.0%} fewer parameters and "
     f"{plain_s / step_s:.2f}× the gated model's step time."
     + (" *Fast budget: a difference after a few dozen steps is noise; run `MTASS_MODE=full` for the "
-       "exercise's 300 steps, and compare several seeds before concluding.*" if FAST else "")))
-print(f"cost: {plain_s:.2f} s/step (plain) and {step_s:.2f} s/step (gated) here; 300 steps of each ≈ "
-      f"{minutes(300, plain_s + step_s)} min at this pace")
+       f"exercise's {PLAIN_FULL_STEPS} steps, and compare several seeds before concluding.*" if FAST else "")))
+print(f"cost: {plain_s:.2f} s/step (plain) and {step_s:.2f} s/step (gated) here; {PLAIN_FULL_STEPS} steps of "
+      f"each ≈ {minutes(PLAIN_FULL_STEPS, plain_s + step_s)} min at this pace")
 
 # %% [markdown]
 # The gate lets every layer pass or block each channel at each time-frequency point (a gated linear

@@ -16,8 +16,10 @@
 # work. Every number and every verdict below is computed when the notebook runs.
 #
 # **Budget.** The exercises are about the chapter's fast setup: the lite Conv-TasNet on MTASS-tiny,
-# 300 steps per run, validated every 100 steps on 10 dev mixtures (the preset's). `MTASS_MODE=full` runs
-# exactly that. In the default fast mode the runs are cut to 16 steps (4 for the costly `L=16` run),
+# trained with the chapter's recipe (`mtass_lite.course`): the chapter's budget `CHAPTER_STEPS` per run,
+# validated like the chapter (`CHAPTER_VALIDATION`; the first line printed below gives the numbers).
+# `MTASS_MODE=full` runs exactly that. In the default fast mode the runs are cut to 16 steps (4 for the
+# costly `L=16` run),
 # validated every 4 steps on 5 dev mixtures, so that this notebook runs in about a minute and a half: that
 # **only shows the mechanics** — after a few steps every variant is still close to where it started.
 # Each training section prints its measured seconds per step (wall time: it depends on the machine's
@@ -42,6 +44,7 @@ from torch import nn
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, checks
+from mtass_lite.course import CHAPTER_STEPS, CHAPTER_VALIDATION, chapter_config
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
@@ -49,13 +52,14 @@ from mtass_lite.models import build_model, model_config
 from mtass_lite.models.common import GlobalLayerNorm
 from mtass_lite.models.conv_tasnet import ConvTasNet
 from mtass_lite.profile import count_params, macs_per_second
-from mtass_lite.train import Trainer, load_config
+from mtass_lite.train import Trainer
 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
-FULL_STEPS = 300  # the chapter's budget, which the exercises ask for
+FULL_STEPS = CHAPTER_STEPS  # the chapter's budget, which the exercises ask for
 STEPS = 16 if FAST else FULL_STEPS
 L16_STEPS = 4 if FAST else FULL_STEPS  # L=16 costs several times more per step
-VALID_EVERY, VALID_ITEMS = (4, 5) if FAST else (100, 10)
+VALID_EVERY, VALID_ITEMS = ((4, 5) if FAST
+                            else (CHAPTER_VALIDATION["valid_every"], CHAPTER_VALIDATION["valid_items"]))
 root = ensure_tiny(progress=False)  # the exercises are about the lite model on MTASS-tiny, in both modes
 print(f"mode {MTASS_MODE}: {STEPS} steps per run ({L16_STEPS} for L=16; full budget {FULL_STEPS}), dev SDRi "
       f"every {VALID_EVERY} steps on {VALID_ITEMS} mixtures")
@@ -67,10 +71,12 @@ def run_dir(tag):
 
 
 def fit(tag, steps=STEPS, model="conv_tasnet", **settings):
-    """Train like the chapter (fast preset: Adam 1e-3, SNR loss, 4 x 4-s crops), bounded in steps only.
-    Returns the model with its last weights (eval mode), the log and the median seconds per step."""
-    cfg = load_config("conv_tasnet", "fast", out_dir=run_dir(tag), progress=False, max_steps=steps,
-                      max_minutes=None, valid_every=VALID_EVERY, valid_items=VALID_ITEMS, **settings)
+    """Train like the chapter (``chapter_config``: fast preset, Adam 1e-3, SNR loss, 4 x 4-s crops) in its
+    own run folder, with ``steps`` steps and this notebook's validation, bounded in steps only (no
+    wall-clock cap). Returns the model with its last weights (eval mode), the log and the median seconds
+    per step."""
+    cfg = chapter_config("conv_tasnet", out_dir=run_dir(tag), max_steps=steps, max_minutes=None,
+                         valid_every=VALID_EVERY, valid_items=VALID_ITEMS, **settings)
     trainer = Trainer(model, root, cfg, resume=False)
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's status lines; we print our own
         run = trainer.fit()
@@ -211,7 +217,7 @@ display(Markdown(
     f"(initialisation {ex2.iloc[1, 0]:.0%}). "
     + ("So far they look " + ("more like a band-pass filterbank than at initialisation." if gain > 0.02
                               else "much like the random initialisation."))
-    + (" *Fast budget: the encoder has barely moved after a few steps; with the chapter's 300 steps "
+    + (" *Fast budget: the encoder has barely moved after a few steps; with the chapter's budget "
        "(`MTASS_MODE=full`) look for rows of the lower panels that are dark away from their peak.*" if FAST else "")))
 
 # %% [markdown]
@@ -247,7 +253,7 @@ display(Markdown(
     f"ReLU masks end {abs(d3):.2f} dB {'above' if d3 > 0 else 'below'} the sigmoid masks on average after "
     f"{STEPS} steps (per track: " + ", ".join(
         f"{t} {ex3.loc['ReLU, L=64', t] - ex3.loc['sigmoid, L=64', t]:+.2f}" for t in TRACKS) + " dB)."
-    + (" *Fast budget: mechanics only; run `MTASS_MODE=full` for 300 steps.*" if FAST else "")))
+    + (f" *Fast budget: mechanics only; run `MTASS_MODE=full` for {FULL_STEPS} steps.*" if FAST else "")))
 print(f"cost: {step_s['ReLU, L=64']:.2f} s/step here; {FULL_STEPS} steps ≈ "
       f"{minutes(FULL_STEPS, step_s['ReLU, L=64'])} min at this pace")
 
@@ -297,7 +303,8 @@ display(Markdown(
     f"(SNR loss: {ex4.loc['SNR loss', 'level error (dB)']:+.1f} dB). "
     + ("SDRi suffers more than SI-SDRi." if dd["SDRi avg"] < dd["SI-SDRi avg"] else
        "Here SDRi does not suffer more than SI-SDRi.")
-    + (" *Fast budget: mechanics only; run `MTASS_MODE=full` for the exercise's 300 steps.*" if FAST else "")))
+    + (f" *Fast budget: mechanics only; run `MTASS_MODE=full` for the exercise's {FULL_STEPS} steps.*"
+       if FAST else "")))
 print(f"cost: {step_s['SI-SDR loss']:.2f} s/step here; {FULL_STEPS} steps ≈ "
       f"{minutes(FULL_STEPS, step_s['SI-SDR loss'])} min at this pace")
 

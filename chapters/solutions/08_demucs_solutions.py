@@ -15,9 +15,11 @@
 # for students checking their own work. Every number and every verdict below is computed when the
 # notebook runs.
 #
-# **Budget.** The exercises are about the chapter's fast setup: the lite Demucs on MTASS-tiny at
-# lr 3e-3, validated every 100 steps on 20 dev mixtures; exercises 1 and 2 train for the chapter's 800
-# steps, exercise 4 for 300. `MTASS_MODE=full` runs exactly that. In the default fast mode every run is
+# **Budget.** The exercises are about the chapter's fast setup: the lite Demucs on MTASS-tiny with the
+# chapter's recipe (`mtass_lite.course`: its fast preset, lr 3e-3 included, validated like the chapter,
+# `CHAPTER_VALIDATION`); exercises 1 and 2 train for the chapter's budget `CHAPTER_STEPS`, exercise 4 for
+# 300 steps (the first line printed below gives the numbers). `MTASS_MODE=full` runs exactly that. In the
+# default fast mode every run is
 # cut to 30 steps, validated every 10 steps on 5 dev mixtures, so that this notebook runs in about a
 # minute and a half: that **only shows the mechanics** — curves over 30 steps say nothing about the
 # trained models. Each training section prints its measured seconds per step (wall time: it depends on
@@ -43,6 +45,7 @@ from torch import nn
 import mtass_lite
 from mtass_lite import REPO_ROOT, TRACKS, checks
 from mtass_lite.baselines import ScaledMixture
+from mtass_lite.course import CHAPTER_STEPS, CHAPTER_VALIDATION, chapter_config
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model
 from mtass_lite.models import build_model, model_config
@@ -51,13 +54,16 @@ from mtass_lite.profile import count_params, macs_per_second
 from mtass_lite.train import Trainer, load_config
 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
-LONG_STEPS = 30 if FAST else 800  # exercises 1 and 2: the chapter's STEPS
-SHORT_STEPS = 30 if FAST else 300  # exercise 4: "the first 300 steps"
-VALID_EVERY, VALID_ITEMS = (10, 5) if FAST else (100, 20)
-LR = 3e-3  # the chapter's learning rate
+SHORT_FULL_STEPS = 300  # exercise 4: "the first 300 steps"
+LONG_STEPS = 30 if FAST else CHAPTER_STEPS  # exercises 1 and 2: the chapter's budget
+SHORT_STEPS = 30 if FAST else SHORT_FULL_STEPS
+VALID_EVERY, VALID_ITEMS = ((10, 5) if FAST
+                            else (CHAPTER_VALIDATION["valid_every"], CHAPTER_VALIDATION["valid_items"]))
+SHARED_LR = 1e-3  # configs/_base.yaml, kept by the other models' presets; exercise 1 trains Demucs with it
+assert load_config("demucs", "fast").lr == 3e-3  # Demucs's fast preset raises it; the labels below say 3e-3
 root = ensure_tiny(progress=False)  # the exercises are about the lite model on MTASS-tiny, in both modes
-print(f"mode {MTASS_MODE}: {LONG_STEPS} steps for exercises 1-2 (full budget 800), {SHORT_STEPS} for exercise 4 "
-      f"(full budget 300); dev SDRi every {VALID_EVERY} steps on {VALID_ITEMS} mixtures")
+print(f"mode {MTASS_MODE}: {LONG_STEPS} steps for exercises 1-2 (full budget {CHAPTER_STEPS}), {SHORT_STEPS} for "
+      f"exercise 4 (full budget {SHORT_FULL_STEPS}); dev SDRi every {VALID_EVERY} steps on {VALID_ITEMS} mixtures")
 
 
 def run_dir(tag):
@@ -65,11 +71,12 @@ def run_dir(tag):
     return os.path.relpath(REPO_ROOT / "runs" / "solutions" / "08" / tag)
 
 
-def fit(tag, steps=LONG_STEPS, model="demucs", lr=LR, **settings):
-    """Train like the chapter (fast preset, SNR loss, 4 x 4-s crops, lr 3e-3 unless told), bounded in steps
-    only. Returns the log and the median seconds per step."""
-    cfg = load_config("demucs", "fast", out_dir=run_dir(tag), progress=False, max_steps=steps, max_minutes=None,
-                      valid_every=VALID_EVERY, valid_items=VALID_ITEMS, lr=lr, **settings)
+def fit(tag, steps=LONG_STEPS, model="demucs", **settings):
+    """Train like the chapter (``chapter_config``: fast preset, SNR loss, 4 x 4-s crops, the preset's lr 3e-3
+    unless ``settings`` say otherwise) in its own run folder, with ``steps`` steps and this notebook's
+    validation, bounded in steps only (no wall-clock cap). Returns the log and the median seconds per step."""
+    cfg = chapter_config("demucs", out_dir=run_dir(tag), max_steps=steps, max_minutes=None,
+                         valid_every=VALID_EVERY, valid_items=VALID_ITEMS, **settings)
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's status lines; we print our own
         run = Trainer(model, root, cfg, resume=False).fit()
     log = pd.read_csv(run["log"])
@@ -103,16 +110,16 @@ def plot_curves(runs, title):
 floor = pd.Series({t: evaluate_model(ScaledMixture(), root, "dev", max_items=VALID_ITEMS, progress=False)
                    ["summary"]["sdri"][t]["mean"] for t in TRACKS})
 logs, step_s = {}, {}
-logs["lr 3e-3 (chapter)"], step_s["lr 3e-3 (chapter)"] = fit("reference")
+logs["lr 3e-3 (preset)"], step_s["lr 3e-3 (preset)"] = fit("reference")
 
 # %% [markdown]
 # ## Exercise 1
-# Re-run the training with the preset's `lr=1e-3` (and another `run_dir`) and compare the dev curves
+# Re-run the training with the shared `lr=1e-3` (and another run folder) and compare the dev curves
 # track by track. Which track needs the higher learning rate?
 
 # %%
-logs["lr 1e-3 (preset)"], step_s["lr 1e-3 (preset)"] = fit("lr1e-3", lr=1e-3)
-ex1 = {label: curves(logs[label]) for label in ("lr 3e-3 (chapter)", "lr 1e-3 (preset)")}
+logs["lr 1e-3 (shared)"], step_s["lr 1e-3 (shared)"] = fit("lr1e-3", lr=SHARED_LR)
+ex1 = {label: curves(logs[label]) for label in ("lr 3e-3 (preset)", "lr 1e-3 (shared)")}
 plot_curves(ex1, "Demucs lite: learning rate")
 end = pd.DataFrame({label: c.iloc[-1] for label, c in ex1.items()})
 end["3e-3 − 1e-3"] = end.iloc[:, 0] - end.iloc[:, 1]
@@ -122,20 +129,21 @@ print(end.to_string(float_format=lambda v: f"{v:.2f}"))
 
 # %%
 needs = end["3e-3 − 1e-3"].idxmax()
-below = [t for t in TRACKS if end.loc[t, "lr 1e-3 (preset)"] <= floor[t]]
+below = [t for t in TRACKS if end.loc[t, "lr 1e-3 (shared)"] <= floor[t]]
 at_floor = (f"{', '.join(below)} {'is' if len(below) == 1 else 'are'} still at or below \"mixture / 3\"."
             if below else "every track is above \"mixture / 3\".")
 display(Markdown(
     f"At step {LONG_STEPS}, the higher learning rate helps **{needs}** most "
     f"({end.loc[needs, '3e-3 − 1e-3']:+.2f} dB; "
     + ", ".join(f"{t} {end.loc[t, '3e-3 − 1e-3']:+.2f}" for t in TRACKS) + f" dB). At lr 1e-3, {at_floor}"
-    + (" *Fast budget: 30 steps only show the mechanics; run `MTASS_MODE=full` for the chapter's 800 steps "
-       "(the chapter's own observation was about the noise track at 500 steps).*" if FAST else "")))
-print(f"cost: {step_s['lr 1e-3 (preset)']:.2f} s/step here; 800 steps ≈ "
-      f"{minutes(800, step_s['lr 1e-3 (preset)'])} min at this pace (the lr 3e-3 run is the chapter's)")
+    + (f" *Fast budget: {LONG_STEPS} steps only show the mechanics; run `MTASS_MODE=full` for the chapter's "
+       f"{CHAPTER_STEPS} steps (the observation behind the preset's lr was about the noise track at 500 "
+       "steps).*" if FAST else "")))
+print(f"cost: {step_s['lr 1e-3 (shared)']:.2f} s/step here; {CHAPTER_STEPS} steps ≈ "
+      f"{minutes(CHAPTER_STEPS, step_s['lr 1e-3 (shared)'])} min at this pace (the lr 3e-3 run is the chapter's)")
 
 # %% [markdown]
-# The chapter raised the learning rate because the noise track learned slowly at 1e-3 (its estimate
+# Demucs's preset raises the learning rate because the noise track learned slowly at 1e-3 (its estimate
 # was still under "mixture / 3" after 500 steps). Compare the tracks at equal steps *and* against the
 # floor: a track whose SDRi is still under "mixture / 3" has not started to separate.
 #
@@ -148,7 +156,7 @@ logs["resample x2"], step_s["resample x2"] = fit("resample", model_overrides={"r
 ref, rs = build_model("demucs", "lite"), build_model("demucs", "lite", resample=True)
 ex2 = pd.DataFrame({
     "lite (16 kHz)": {"params": count_params(ref), "GMAC/s": macs_per_second(ref) / 1e9,
-                      "s/step": step_s["lr 3e-3 (chapter)"], **curves(logs["lr 3e-3 (chapter)"]).iloc[-1]},
+                      "s/step": step_s["lr 3e-3 (preset)"], **curves(logs["lr 3e-3 (preset)"]).iloc[-1]},
     "lite, resample=True (32 kHz)": {"params": count_params(rs), "GMAC/s": macs_per_second(rs) / 1e9,
                                      "s/step": step_s["resample x2"], **curves(logs["resample x2"]).iloc[-1]},
 }).T
@@ -163,9 +171,9 @@ display(Markdown(
     f"x{r['GMAC/s']:.1f} the MACs, x{r['s/step']:.1f} the step time measured here. After the same "
     f"{LONG_STEPS} steps its dev SDRi is {abs(gain):.2f} dB {'higher' if gain > 0 else 'lower'} on average over "
     f"the tracks."
-    + (" *Fast budget: mechanics only; run `MTASS_MODE=full` for 800 steps.*" if FAST else "")))
-print(f"cost: {step_s['resample x2']:.2f} s/step here; 800 steps ≈ {minutes(800, step_s['resample x2'])} min "
-      "at this pace")
+    + (f" *Fast budget: mechanics only; run `MTASS_MODE=full` for {CHAPTER_STEPS} steps.*" if FAST else "")))
+print(f"cost: {step_s['resample x2']:.2f} s/step here; {CHAPTER_STEPS} steps ≈ "
+      f"{minutes(CHAPTER_STEPS, step_s['resample x2'])} min at this pace")
 
 # %% [markdown]
 # Demucs v2 upsamples its 44.1-kHz input by 2 (the v2 code's `resample`); the lite preset turns it off
@@ -210,7 +218,7 @@ stds = pd.DataFrame({
 print("weight std of the convolutions, encoder first: median "
       + ", ".join(f"{k} {v:.3f}" for k, v in stds.median().items()))
 logs["no rescale"], step_s["no rescale"] = fit("no_rescale", steps=SHORT_STEPS, model=plain_init)
-ex4 = {"rescaled (chapter)": curves(logs["lr 3e-3 (chapter)"], SHORT_STEPS), "no rescale": curves(logs["no rescale"])}
+ex4 = {"rescaled (chapter)": curves(logs["lr 3e-3 (preset)"], SHORT_STEPS), "no rescale": curves(logs["no rescale"])}
 plot_curves(ex4, "Demucs lite: rescaled initialisation")
 cmp4 = pd.DataFrame({label: c.mean(axis=1) for label, c in ex4.items()})
 print("dev SDRi averaged over tracks (dB), per validation step")
@@ -223,9 +231,10 @@ display(Markdown(
     f"{stds.median().iloc[0]:.3f} to {stds.median().iloc[1]:.3f}. Over the first {SHORT_STEPS} steps the "
     f"rescaled model is ahead at {int((d4 > 0).sum())} of {len(d4)} validations (by {d4.mean():+.2f} dB on "
     f"average)."
-    + (" *Fast budget: mechanics only; run `MTASS_MODE=full` for the exercise's 300 steps.*" if FAST else "")))
-print(f"cost: {step_s['no rescale']:.2f} s/step here; 300 steps ≈ {minutes(300, step_s['no rescale'])} "
-      f"min at this pace (the rescaled curve is the chapter's run)")
+    + (f" *Fast budget: mechanics only; run `MTASS_MODE=full` for the exercise's {SHORT_FULL_STEPS} steps.*"
+       if FAST else "")))
+print(f"cost: {step_s['no rescale']:.2f} s/step here; {SHORT_FULL_STEPS} steps ≈ "
+      f"{minutes(SHORT_FULL_STEPS, step_s['no rescale'])} min at this pace (the rescaled curve is the chapter's run)")
 
 # %% [markdown]
 # Défossez et al. note that the rescaling helps. It changes only the starting point: each convolution's

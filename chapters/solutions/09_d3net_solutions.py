@@ -14,8 +14,10 @@
 # Worked solutions to the exercises of chapter 09 (`chapters/09_d3net.ipynb`). Every number and
 # every verdict below is computed when the notebook runs.
 #
-# **Budget.** The exercises train the lite D3Net for the chapter's 200 steps per run
-# (`MTASS_MODE=full` here: lite model, MTASS-tiny, 200 steps, the whole test split). In the default
+# **Budget.** The exercises train the lite D3Net with the chapter's recipe for the chapter's budget
+# (`mtass_lite.course.CHAPTER_STEPS`) per run (`MTASS_MODE=full` here: lite model, MTASS-tiny, that many
+# steps, the whole test split; the first line printed below gives the numbers). The runs skip the
+# chapter's validation: each model is scored with its last weights on the test split. In the default
 # fast mode every run is cut to a handful of steps and scored on a few test mixtures, so that this
 # notebook runs in about a minute and a half: that **only shows the mechanics** — the trends after a
 # few steps say nothing about the trained models. Each section prints the measured seconds per step
@@ -38,16 +40,17 @@ import torch
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, SAMPLE_RATE, TRACKS, checks
+from mtass_lite.course import CHAPTER_STEPS, chapter_config
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model, mean_ci
 from mtass_lite.models import build_model, model_config
 from mtass_lite.models.d3net import RELEASED_FULL, RELEASED_LOW, D3Net
 from mtass_lite.profile import PAPER_TABLE, count_params, macs_per_second
 from mtass_lite.results import read_json
-from mtass_lite.train import Trainer, load_config
+from mtass_lite.train import Trainer
 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
-FULL_STEPS = 200  # the chapter's budget, which the exercises ask for
+FULL_STEPS = CHAPTER_STEPS  # the chapter's budget, which the exercises ask for
 STEPS = 8 if FAST else FULL_STEPS
 N_EVAL = 8 if FAST else None  # test mixtures scored per model (None: all 50)
 root = ensure_tiny(progress=False)  # the exercises are about the lite model on MTASS-tiny, in both modes
@@ -61,12 +64,13 @@ def run_dir(tag):
 
 
 def fit(tag, model="d3net", steps=STEPS, resume=False, **settings):
-    """Train like the chapter (fast preset: Adam 1e-3, SNR loss, 4 x 4-s crops), no validation: the last
-    weights are the result. Returns the trained model, the CPU seconds per step (this process's CPU
-    time over the run, divided by its steps: unlike wall time, it does not grow when other jobs share
-    the cores) and the run summary."""
-    cfg = load_config("d3net", "fast", out_dir=run_dir(tag), progress=False, max_steps=steps,
-                      max_minutes=None, valid_every=0, **settings)
+    """Train like the chapter (``chapter_config``: fast preset, Adam 1e-3, SNR loss, 4 x 4-s crops) with
+    ``steps`` steps, bounded in steps only (no wall-clock cap) and without validation: the last weights
+    are the result. Returns the trained model, the CPU seconds per step (this process's CPU time over
+    the run, divided by its steps: unlike wall time, it does not grow when other jobs share the cores)
+    and the run summary."""
+    cfg = chapter_config("d3net", out_dir=run_dir(tag), max_steps=steps, max_minutes=None, valid_every=0,
+                         **settings)
     trainer = Trainer(model, root, cfg, resume=resume)
     cpu = time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's summary line; we print our own

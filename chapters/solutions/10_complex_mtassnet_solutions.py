@@ -15,11 +15,15 @@
 # and every verdict below is computed when the notebook runs.
 #
 # **Budget.** The exercises train the lite Complex-MTASSNet with the chapter's recipe (fast preset,
-# released objective): 100 steps per run, 200 for exercise 1 ("twice the steps"), on MTASS-tiny,
-# scored on the whole test split — that is `MTASS_MODE=full` here. In the default fast mode **every
-# run is cut to a handful of steps** and scored on a few test mixtures (the first line printed below
-# says how many), so that the 18 training runs fit in about a minute and a half: that only shows the mechanics, and no verdict printed in fast mode says anything about the
-# variants. Each section prints the measured seconds per step and what the full budget costs.
+# released objective) on MTASS-tiny, scored on the whole test split, with the budgets of
+# `mtass_lite.course`: the ablation's `ABLATION_STEPS` per run for the ablation-related exercises 2 and 5,
+# twice that for exercise 1 ("twice the steps"), and the chapter's main budget `CHAPTER_STEPS` for
+# exercise 3 ("same steps" as the chapter's run) — that is `MTASS_MODE=full` here. In the default fast
+# mode **every run is cut to a handful of steps** and scored on a few test mixtures (the first line
+# printed below gives the steps and how many mixtures), so that the 18 training runs fit in
+# about a minute and a half: that only shows the mechanics, and no verdict printed in fast mode says
+# anything about the variants. Each section prints the measured seconds per step and what the full budget
+# costs.
 
 # %% tags=["parameters"]
 import os
@@ -39,6 +43,7 @@ import torch
 
 import mtass_lite
 from mtass_lite import REPO_ROOT, SAMPLE_RATE, TRACKS, checks, viz  # noqa: F401 (viz: compact inline figures)
+from mtass_lite.course import ABLATION_STEPS, CHAPTER_STEPS, chapter_config
 from mtass_lite.data.datasets import MTASSDataset
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model, mean_ci
@@ -46,17 +51,18 @@ from mtass_lite.models import build_model, model_config
 from mtass_lite.models.complex_mtassnet import ComplexMTASSNet
 from mtass_lite.results import read_json
 from mtass_lite.stft import ri_unstack
-from mtass_lite.train import Trainer, load_config
+from mtass_lite.train import Trainer
 
 FAST = mtass_lite.get_mode(MTASS_MODE) == "fast"
-CHAPTER_STEPS = 100  # the chapter's budget: exercises 2, 3 and 5 use it
-STEPS = 4 if FAST else CHAPTER_STEPS
-STEPS_EX1 = 4 if FAST else 2 * CHAPTER_STEPS  # exercise 1: twice the steps
+STEPS = 4 if FAST else ABLATION_STEPS  # exercises 2 and 5: the ablation's budget
+STEPS_EX1 = 4 if FAST else 2 * ABLATION_STEPS  # exercise 1: the ablation with twice the steps
+STEPS_EX3 = 4 if FAST else CHAPTER_STEPS  # exercise 3: the chapter's main run ("same steps")
 N_EVAL = 5 if FAST else None  # test mixtures scored per model (None: all 50)
 root = ensure_tiny(progress=False)  # the exercises are about the lite model on MTASS-tiny, in both modes
 test = MTASSDataset(root, "test")
-print(f"mode {MTASS_MODE}: {STEPS} steps per run ({STEPS_EX1} in exercise 1; full budgets "
-      f"{CHAPTER_STEPS} and {2 * CHAPTER_STEPS}), {N_EVAL or 'all'} test mixtures per score")
+print(f"mode {MTASS_MODE}: {STEPS} steps per run in exercises 2 and 5, {STEPS_EX1} in exercise 1, {STEPS_EX3} in "
+      f"exercise 3 (full budgets {ABLATION_STEPS}, {2 * ABLATION_STEPS} and {CHAPTER_STEPS}), "
+      f"{N_EVAL or 'all'} test mixtures per score")
 
 VARIANTS = {  # the chapter's ablation (section 8), as model overrides
     "released": {}, "complex mask": {"mask_type": "complex"}, "magnitude mask": {"mask_type": "magnitude"},
@@ -66,16 +72,17 @@ _runs = {}
 
 
 def fit(tag, steps, seed=0, model=None, **settings):
-    """Train like the chapter (preset "fast": released loss, Adam 1e-3, 4 x 4-s crops) without validation
-    (the last weights are the result); memoised, so that equal runs are trained once.
+    """Train like the chapter (``chapter_config``: fast preset, released loss, Adam 1e-3, 4 x 4-s crops) with
+    ``steps`` steps, no wall-clock cap and no validation (the last weights are the result); memoised, so
+    that equal runs are trained once.
     Returns {"model", "step_s" (CPU seconds per step: this process's CPU time over the run divided by its
     steps, which unlike wall time does not grow when other jobs share the cores), "log"}."""
     key = (tag, steps, seed, repr(sorted(settings.items())))
     if key in _runs:
         return _runs[key]
     out = os.path.relpath(REPO_ROOT / "runs" / "solutions" / "10" / f"{tag}_seed{seed}_{steps}")
-    cfg = load_config("complex_mtassnet", "fast", out_dir=out, progress=False, max_steps=steps, seed=seed,
-                      max_minutes=None, valid_every=0, **settings)
+    cfg = chapter_config("complex_mtassnet", out_dir=out, max_steps=steps, seed=seed, max_minutes=None,
+                         valid_every=0, **settings)
     trainer = Trainer(model if model is not None else "complex_mtassnet", root, cfg, resume=False)
     cpu = time.process_time()
     with contextlib.redirect_stdout(io.StringIO()):  # the trainer's summary line; we print our own
@@ -173,14 +180,14 @@ print("verdicts that survive three seeds:", ", ".join(f"{n} ({ex1.loc[n, 'surviv
       or "none", f"(after {STEPS_EX1} steps{' — the fast budget: mechanics only' if FAST else ''})")
 step_s = {n: np.mean([variant(n, STEPS_EX1, s)["step_s"] for s in SEEDS]) for n in NAMES}
 print("CPU s/step here: " + ", ".join(f"{n} {v:.2f}" for n, v in step_s.items()))
-full = len(SEEDS) * 2 * CHAPTER_STEPS * sum(step_s.values())
-print(f"cost: {len(SEEDS)} seeds × {len(NAMES)} runs × {2 * CHAPTER_STEPS} steps ≈ {math.ceil(full / 60)} CPU-min "
+full = len(SEEDS) * 2 * ABLATION_STEPS * sum(step_s.values())
+print(f"cost: {len(SEEDS)} seeds × {len(NAMES)} runs × {2 * ABLATION_STEPS} steps ≈ {math.ceil(full / 60)} CPU-min "
       f"(this cell: {time.time() - t0:.0f} s)")
 
 # %% [markdown]
 # Only a verdict that holds for every seed beyond the seed-to-seed gap is worth a hypothesis; a
 # verdict that flips with the seed was the seed's. And even a surviving one holds for this budget: a
-# mask that learns faster in 200 steps is not thereby better after the paper's 100,000.
+# mask that learns faster in exercise 1's short runs is not thereby better after the paper's 100,000 steps.
 #
 # ## Exercise 2
 # Bound the masks with `torch.tanh` (a subclass overriding `apply_masks`). Chapter 02's bounded
@@ -210,8 +217,8 @@ print(f"tanh-bounded − released: Δ avg SDRi {d['mean']:+.2f} ± {d['ci95']:.2
 oracle = read_json("oracle_masks")["mean"]["ri_scaling"]["sdri"]
 print("the bound's cost at most (chapter 02, oracle Re/Im scaling with |A|, |B| ≤ 1, SDRi dB): "
       + ", ".join(f"{t} {oracle[t]:.1f}" for t in TRACKS))
-print(f"cost: {bounded['step_s']:.2f} CPU s/step here; {CHAPTER_STEPS} steps ≈ "
-      f"{math.ceil(CHAPTER_STEPS * bounded['step_s'] / 60)} CPU-min")
+print(f"cost: {bounded['step_s']:.2f} CPU s/step here; {ABLATION_STEPS} steps ≈ "
+      f"{math.ceil(ABLATION_STEPS * bounded['step_s'] / 60)} CPU-min")
 
 # %% [markdown]
 # A bounded mask cannot amplify a bin, so the bounded oracle's SDRi is the most the bound can cost;
@@ -223,23 +230,28 @@ print(f"cost: {bounded['step_s']:.2f} CPU s/step here; {CHAPTER_STEPS} steps ≈
 # ## Exercise 3
 # Train with `loss="snr"` instead of the released `"mtass"` objective, same steps. Which metric moves,
 # SDRi or SI-SDRi?
+#
+# "Same steps" as the chapter's main run: both models train `STEPS_EX3` steps, the released one again
+# here, without validation (its last weights, like every run of this notebook).
 
 # %%
-snr_run = fit("snr_loss", STEPS, loss="snr")
+snr_run = fit("snr_loss", STEPS_EX3, loss="snr")
+reference3 = variant("released", STEPS_EX3)
 ex3 = {}
 for metric in ("sdri", "si_sdri"):
-    a, b = score(snr_run["model"], metric)["avg"], score(reference["model"], metric)["avg"]
+    a, b = score(snr_run["model"], metric)["avg"], score(reference3["model"], metric)["avg"]
     d = mean_ci(a - b)
     ex3[metric] = {"released loss": b.mean(), "SNR loss": a.mean(), "Δ": d["mean"], "Δ ±95%": d["ci95"],
                    "verdict": verdict(d["mean"], d["ci95"])}
 ex3 = pd.DataFrame.from_dict(ex3, orient="index")
-print(f"avg over tracks, {STEPS} steps, dB")
+print(f"avg over tracks, {STEPS_EX3} steps, dB")
 print(fmt(ex3))
 moved = max(ex3.index, key=lambda m: abs(ex3.loc[m, "Δ"]))
 print(f"the metric that moves more: {moved} ({ex3.loc[moved, 'Δ']:+.2f} dB)"
       f"{' — fast budget: mechanics only' if FAST else ''}")
 print(f"cost: {snr_run['step_s']:.2f} CPU s/step here; {CHAPTER_STEPS} steps ≈ "
-      f"{math.ceil(CHAPTER_STEPS * snr_run['step_s'] / 60)} CPU-min")
+      f"{math.ceil(CHAPTER_STEPS * snr_run['step_s'] / 60)} CPU-min (plus as much here for the released run, "
+      "which the exercise takes from the chapter)")
 
 # %% [markdown]
 # The negative SNR loss is the plain-SNR SDR itself, so it rewards getting the *scale* of each track
@@ -351,8 +363,8 @@ print(f"zero init at step 0 scores exactly like stage 1 alone: {same}; random in
 print(f"after {STEPS} steps: zero init {ex5.loc['two-stage, zero init', 'verdict']}, random init "
       f"{ex5.loc['two-stage, random init', 'verdict']} (vs stage 1 alone)"
       f"{' — fast budget: mechanics only' if FAST else ''}")
-print(f"cost: {runs5['zero init']['step_s']:.2f} CPU s/step here (stage 1 frozen); {CHAPTER_STEPS} steps ≈ "
-      f"{math.ceil(CHAPTER_STEPS * runs5['zero init']['step_s'] / 60)} CPU-min, given the chapter's stage-1 model")
+print(f"cost: {runs5['zero init']['step_s']:.2f} CPU s/step here (stage 1 frozen); {ABLATION_STEPS} steps ≈ "
+      f"{math.ceil(ABLATION_STEPS * runs5['zero init']['step_s'] / 60)} CPU-min, given the ablation's stage-1 model")
 
 # %% [markdown]
 # With a zero last layer, stage 2 is the identity at step 0 — the two-stage model *is* the trained stage

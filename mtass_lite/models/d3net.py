@@ -21,14 +21,46 @@ The network (paper Fig. 3; music configuration of the released ``vocals`` model)
 * band split: a **low** band (bins 0-87, 0-2.75 kHz: the released model splits at 256 of 4096 bins,
   2.76 kHz at 44.1 kHz) and a **middle** band (bins 88-255), each with its own MD3 U-Net, and a
   **full**-band MD3 U-Net over bins 0-255; the band outputs are stacked along frequency and concatenated
-  with the full-band output along channels; the Nyquist bin is not modelled (estimate 0, like the
-  released model's bins above its ``valid_signal_idx``);
+  with the full-band output along channels; the Nyquist bin is not modelled: its estimate is the
+  mixture's magnitude, as the released model copies the input magnitude into every bin from its
+  ``valid_signal_idx`` up (``model.py``, the last ``concatenate`` of ``D3NetMSS.__call__``);
 * an MD3 U-Net: D3 block -> 2x2 average pooling per level down, a D3 block at the bottleneck, and per
   level up a BN + 2x2 transposed convolution, concatenation with the skip, a D3 block;
 * a final D2 block and a gated 1x1 output layer (BN, ``conv * sigmoid(conv)``), a learned per-bin
-  scale and bias, ReLU: non-negative **magnitudes** for each track, given the mixture's phase and
-  inverted with the iSTFT (the original follows with a multichannel Wiener filter over stereo
-  sources, which a mono three-track task has no use for).
+  scale and bias, ReLU: non-negative **magnitudes** ``|S_j|`` for each track. Scale and bias start at
+  **1**, as the release initialises ``decode_scale`` and ``decode_bias`` (``ConstantInitializer(1)`` in
+  ``D3NetMSS.__init__``), so every track starts near the clip's RMS bin magnitude (and, through the
+  post-filter below, near "mixture / 3");
+* output stage (``postfilter``): ``"wiener"`` (default) applies to the mixture STFT the ratio mask
+  ``|S_j|^2 / sum_k |S_k|^2``, which is what the release's multichannel Wiener filter (``filter.py``,
+  ``apply_mwf``, called in ``separate.py``) reduces to for one channel: its spatial covariance
+  matrices become 1x1 and equal to 1 (up to its eps), and what is left is each source's power over
+  the sum of the sources' powers (its code inverts 2x2 matrices explicitly, so it runs on stereo
+  only). It is its own filter, not norbert's: one pass (its ``num_mwf_iterations`` argument is
+  unused, no EM iterations), power spectra (exponent 2), so we do the same: one pass, power ratio. It is not idle in mono: the tracks now **sum to the mixture** (the masks sum to
+  1 in every bin), mixture energy that one track's estimate misses goes to the others, and no estimate
+  exceeds the mixture in any bin. A bin where every estimate is 0 would be 0/0: a floor ``eps``
+  (1e-8 of the clip's mean power per bin; the release adds 1e-10 of each source's peak power) is
+  added, split equally, so such a bin gets a third of the mixture per track and the tracks still sum
+  to it. ``"none"``: the magnitude estimates with the mixture's phase
+  (the release's ``apply_mwf_flag=False``). The attribute can be switched on a trained model (there
+  are no parameters involved), as chapter 09 does to score one model both ways. In the Nyquist bin
+  all three estimates equal the mixture's magnitude, so the post-filter gives each track a third of
+  it (the release's four sources get a quarter each); without it, every track gets the whole bin;
+* the estimates go back through the iSTFT. :meth:`D3Net.spectra` exposes the raw magnitude estimates
+  (before the post-filter), in the scale of ``model.stft(target).abs()``.
+
+Objective. The release trains each network on the **mean squared error between magnitude
+spectrograms** (``train.py``: ``F.mean(F.squared_error(pred_spec, target_spec))``), before any
+post-filter; ``D3Net.spectra(mixture)["magnitude"]`` against ``model.stft(targets).abs()`` is that
+comparison. Our fast mode trains every model with the shared negative SNR on the waveforms (after
+the post-filter and the iSTFT); chapter 11 compares the two objectives.
+
+Departures from the release besides the sizes below: the input is normalised by the clip's RMS, not
+by per-bin training-set statistics (``in_offset``/``in_scale`` start at 0/1 instead of the data's
+mean/std); convolutions keep PyTorch's default initialisation (the release trains with Glorot-normal
+weights, ``init_method='xavier'``); no patch-wise overlap-add at inference (the release processes
+256-frame patches, ``util.py``); mono, so no channel-flip averaging.
 
 Paper size. The original trains one network per source; so do we, one per track (``shared=False``),
 each with the released vocals configuration (D3 blocks, layers per D2 block, D2 blocks per D3 block)
@@ -52,7 +84,8 @@ pooling levels, multi-dilated D2 blocks of 1-2 layers, growth rates 4-10, final 
 (``OMP_NUM_THREADS=1``; 1.2 s wall), 1.4-2.9 s wall with two threads fighting for the busy cores. A
 2-minute fast run (133 steps, SNR loss) raised the dev SDRi from 3.4 / 3.7 / 2.9 dB (untrained) to
 6.5 / 6.2 / 6.8 dB (speech / music / noise), past the 4.9 / 5.0 / 4.4 dB of the trivial estimate
-"mixture / 3".
+"mixture / 3" (measured before the post-filter and the bias-1 initialisation; with them an untrained
+model starts near "mixture / 3").
 """
 from __future__ import annotations
 
@@ -187,8 +220,9 @@ class D3NetSeparator(nn.Module):
         self.gate = nn.Conv2d(final_growth, out_channels, 1)
         self.in_offset = nn.Parameter(torch.zeros(valid_bins))
         self.in_scale = nn.Parameter(torch.ones(valid_bins))
+        # the release's decode_scale and decode_bias, both initialised to 1 (module docstring)
         self.out_scale = nn.Parameter(torch.ones(out_channels, 1, valid_bins))
-        self.out_bias = nn.Parameter(torch.zeros(out_channels, 1, valid_bins))
+        self.out_bias = nn.Parameter(torch.ones(out_channels, 1, valid_bins))
         self.levels = max(self.low.levels, self.middle.levels, self.full.levels)
 
     def forward(self, mag: Tensor) -> Tensor:
@@ -200,17 +234,24 @@ class D3NetSeparator(nn.Module):
         return F.relu(y * self.out_scale + self.out_bias)
 
 
+POSTFILTERS = ("wiener", "none")
+WIENER_EPS = 1e-8  # the post-filter's floor, relative to the clip's mean power per bin
+
+
 class D3Net(nn.Module):
     """D3Net for MTASS: ``forward(mixture[B, T]) -> estimates[B, 3, T]``.
 
     Magnitudes are estimated per track (one network per track, or one shared network with three
-    outputs) and combined with the mixture phase; see the module docstring for the configuration.
+    outputs) by :meth:`spectra`, then turned into STFTs by the output stage named by the attribute
+    ``postfilter``: ``"wiener"`` (default; the ratio mask ``|S_j|^2 / sum_k |S_k|^2`` on the mixture
+    STFT, the release's Wiener filter for one channel) or ``"none"`` (each magnitude with the mixture's
+    phase). ``postfilter`` may be reassigned on a built or trained model. See the module docstring.
     """
 
     def __init__(self, n_fft: int = 512, hop: int = 256, band_split: int = 88, low: dict | None = None,
                  middle: dict | None = None, full: dict | None = None, final_growth: int = 12,
                  final_layers: int = 3, kernel_size: int = 3, dilated: bool = True, shared: bool = False,
-                 n_tracks: int = N_TRACKS):
+                 n_tracks: int = N_TRACKS, postfilter: str = "wiener"):
         super().__init__()
         self.stft = STFT(n_fft, hop)
         # |X| of unit-RMS white noise is the window's norm: divide it out so spectra are O(1)
@@ -219,6 +260,7 @@ class D3Net(nn.Module):
         if not 0 < band_split < self.valid_bins:
             raise ValueError(f"band_split must be within (0, {self.valid_bins})")
         self.n_tracks, self.shared = n_tracks, shared
+        self.postfilter = postfilter
         kw = dict(valid_bins=self.valid_bins, band_split=band_split, low=low or LOW, middle=middle or MIDDLE,
                   full=full or FULL, final_growth=final_growth, final_layers=final_layers,
                   kernel_size=kernel_size, dilated=dilated)
@@ -232,19 +274,65 @@ class D3Net(nn.Module):
                 raise ValueError(f"{name} band has {width} bins, not a multiple of 2**{levels}")
         self.time_multiple = 2 ** self.nets[0].levels
 
+    @property
+    def postfilter(self) -> str:
+        """The output stage, ``"wiener"`` or ``"none"`` (read by :meth:`forward`; no parameters)."""
+        return self._postfilter
+
+    @postfilter.setter
+    def postfilter(self, value: str) -> None:
+        if value not in POSTFILTERS:
+            raise ValueError(f"postfilter must be one of {POSTFILTERS}, got {value!r}")
+        self._postfilter = value
+
+    def _padded_length(self, length: int) -> int:
+        # the STFT's reflect padding needs more than n_fft // 2 samples; longer inputs are left as they
+        # are, so spectra(mixture) has the frames of model.stft(target) for a target of the same length
+        return max(length, self.stft.n_fft // 2 + 1)
+
+    def spectra(self, mixture: Tensor) -> dict[str, Tensor]:
+        """The network's raw estimates, before the post-filter: ``mixture[B, T]`` ->
+
+        * ``"magnitude"``: ``[B, 3, F, N]`` (``F = n_fft // 2 + 1``), in the scale of
+          ``model.stft(target).abs()`` for the un-normalised target waveform (our RMS level and
+          ``spec_scale`` undone); the Nyquist bin holds the mixture's magnitude (not modelled);
+        * ``"mixture"``: the mixture STFT, complex ``[B, F, N]``;
+        * ``"scale"``: ``[B, 1, 1]``, the clip's level times ``spec_scale``: magnitudes divided by it
+          are in the network's O(1) units (e.g. for a loss that does not depend on the clip's level).
+
+        For ``T > n_fft // 2``, ``N = T // hop + 1``, the frames of ``model.stft`` of a ``[..., T]`` target.
+        """
+        x = F.pad(mixture, (0, self._padded_length(mixture.shape[-1]) - mixture.shape[-1]))
+        X = self.stft(x)  # [B, F, N], un-normalised
+        scale = (x.pow(2).mean(-1).sqrt() + 1e-8)[:, None, None] * self.spec_scale  # [B, 1, 1]
+        n_frames = X.shape[-1]
+        mag = X.abs() / scale  # O(1) bins: the network is scale equivariant
+        mag, _ = pad_to_multiple(mag, self.time_multiple)  # frames: a multiple of the U-Nets' pooling
+        mag = mag[:, None, :self.valid_bins].transpose(-1, -2)  # [B, 1, N', F']
+        est = torch.cat([net(mag) for net in self.nets], dim=1)  # [B, 3, N', F']
+        est = est[:, :, :n_frames].transpose(-1, -2) * scale[:, None]  # [B, 3, F', N]
+        # bins from valid_bins up (Nyquist): the mixture's magnitude, as the release does
+        rest = X.abs()[:, None, self.valid_bins:].expand(-1, est.shape[1], -1, -1)
+        return {"magnitude": torch.cat([est, rest], dim=-2), "mixture": X, "scale": scale}
+
+    def estimate_stfts(self, spec: dict[str, Tensor]) -> Tensor:
+        """:meth:`spectra`'s output -> complex track STFTs ``[B, 3, F, N]``, by ``self.postfilter``."""
+        mag, X = spec["magnitude"], spec["mixture"]
+        if self.postfilter == "none":
+            return torch.polar(mag, X.angle()[:, None])  # estimated magnitude, mixture phase
+        # mono Wiener filter, one pass: M_j = (|S_j|^2 + eps/3) / (sum_k |S_k|^2 + eps). The masks sum to
+        # 1 exactly; a bin where all estimates are 0 gets a third of the mixture per track, and eps
+        # (relative to the clip's level, so the model stays scale equivariant) bounds the gradients.
+        power = mag.pow(2)
+        eps = WIENER_EPS * spec["scale"][:, None].pow(2)  # [B, 1, 1, 1]
+        mask = (power + eps / power.shape[1]) / (power.sum(1, keepdim=True) + eps)
+        return mask * X[:, None]
+
     def forward(self, mixture: Tensor) -> Tensor:
         """``mixture[B, T]`` -> ``[B, 3, T]``."""
         length = mixture.shape[-1]
-        x = F.pad(mixture, (0, max(0, self.stft.n_fft - length)))  # the STFT's reflect padding needs n_fft
-        level = x.pow(2).mean(-1, keepdim=True).sqrt() + 1e-8  # [B, 1]: scale equivariance
-        X = self.stft(x / level) / self.spec_scale  # [B, F, N]
-        n_bins, n_frames = X.shape[-2:]
-        mag, _ = pad_to_multiple(X.abs(), self.time_multiple)  # frames: a multiple of the U-Nets' pooling
-        mag = mag[:, None, :self.valid_bins].transpose(-1, -2)  # [B, 1, N', F']
-        mags = torch.cat([net(mag) for net in self.nets], dim=1)  # [B, 3, N', F']
-        mags = F.pad(mags[:, :, :n_frames], (0, n_bins - self.valid_bins)).transpose(-1, -2)  # [B, 3, F, N]
-        S = torch.polar(mags, X.angle()[:, None])  # estimated magnitude, mixture phase
-        return trim_to_length(self.stft.inverse(S * self.spec_scale, x.shape[-1]) * level[:, :, None], length)
+        S = self.estimate_stfts(self.spectra(mixture))
+        return trim_to_length(self.stft.inverse(S, self._padded_length(length)), length)
 
 
 # D3 blocks of the released vocals model (growth rate, layers per D2 block, D2 blocks per D3 block),
@@ -264,12 +352,12 @@ LOW, MIDDLE, FULL = _thinner(RELEASED_LOW, 1), RELEASED_MIDDLE, _thinner(RELEASE
 
 CONFIGS = {
     "paper": dict(n_fft=512, hop=256, band_split=88, low=LOW, middle=MIDDLE, full=FULL, final_growth=12,
-                  final_layers=3, shared=False),
+                  final_layers=3, shared=False, postfilter="wiener"),
     # one shared network (per-track networks triple the cost); 1-2 levels per U-Net, growth 4-10
     "lite": dict(n_fft=512, hop=256, band_split=88, shared=True,
                  low=dict(init_features=6, growth=[6, 8, 6], n_layers=[2] * 3, n_blocks=[1] * 3),
                  middle=dict(init_features=4, growth=[4, 4, 4], n_layers=[1] * 3, n_blocks=[1] * 3),
                  full=dict(init_features=6, growth=[6, 8, 10, 8, 6], n_layers=[2] * 5, n_blocks=[1] * 5),
-                 final_growth=6, final_layers=2),
+                 final_growth=6, final_layers=2, postfilter="wiener"),
 }
 MODEL_CLASS = D3Net

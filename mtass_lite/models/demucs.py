@@ -4,8 +4,15 @@ arXiv 1911.13254; facebookresearch/demucs v2) adapted to one mono 16 kHz mixture
 A waveform U-Net (paper Fig. 2):
 
 * the mixture is standardised (mean removed, divided by its standard deviation; the estimates are
-  multiplied back) and **upsampled x2** with a windowed-sinc interpolator (v2's ``resample``: the
-  network runs at 32 kHz, the estimates are low-passed and decimated back);
+  multiplied back by it). In v2 this is the model's ``normalize`` option, **opt-in** there (off by
+  default; the first v2 model has no such option and its evaluation standardises each song by its mono
+  mixture outside the network); v3 turns it on by default. It is on by default here (``normalize=True``),
+  as in v3, so the network sees every mixture at unit variance whatever its level. Unlike v2 the mean
+  is not added back to the estimates (it is ~0 for audio, and adding it to each of the 3 tracks would
+  not sum back to the mixture);
+* then **upsampled x2** (v2's ``resample``: the network runs at 32 kHz, the estimates are low-passed and
+  decimated back). v2 resamples with ``julius.resample_frac``; ours is a 64-tap windowed-sinc
+  half-band pair, :func:`upsample2` / :func:`downsample2`;
 * **encoder**, ``depth`` layers: ``Conv1d(C_in, C, K=8, S=4)`` -> ReLU -> 1x1 ``Conv1d(C, 2C)`` -> GLU,
   with ``C = 64, 128, 256, ...`` (``growth`` 2);
 * a 2-layer **BiLSTM** with ``C`` hidden units per direction at the bottleneck, then a linear
@@ -16,16 +23,29 @@ A waveform U-Net (paper Fig. 2):
 * weights of every convolution rescaled at init so their standard deviation moves towards 0.1
   (``rescale``; the paper notes it helps);
 * inputs are zero-padded (centred) to the nearest length that leaves no sample over in the strided
-  convolutions, and the estimates cropped back, so any length works.
+  convolutions, and the estimates cropped back, so any length works. This happens inside ``forward``;
+  v2's ``forward`` expects a valid length and leaves the padding to its caller.
 
 Paper size. With 64 initial channels, depth 6, growth 2, mono in and 3 mono tracks out, the table's
 **243.32 M** parameters are reproduced (**243,312,259**) when the decoder's "rewrite" convolution is
-1x1 (``context=1``, the default of the v1 code and of Demucs v3); v2's default ``context=3`` gives
-265,676,419 (+9.2 %). Cost: FlopCounterMode (+ the analytic BiLSTM term of :mod:`mtass_lite.profile`,
-1.17 G of it) measures **3.40 GMAC/s** on a 1-s clip against the table's 5.6 G; counting each transposed
-convolution per *output* position, as the common counter ``thop`` does (4x the true count at stride
-4), gives **5.54 G** (-1 %), the convention that also reproduces the table's GCRN figure. The tests pin
-both numbers. (``context=3`` would measure 5.26 G, but its parameter count is off by 9 %.)
+1x1 (``context=1``). That kernel is **our choice**, made to reach the table's count, not a Demucs
+default: v1 and v2 default to ``context=3`` (a kernel-3 convolution), and v3 keeps a kernel of 3 in
+that place (``2 * context + 1`` with its ``context=1``); v2's default gives 265,676,419 (+9.2 %).
+Cost: FlopCounterMode (+ the analytic BiLSTM term of :mod:`mtass_lite.profile`, 1.17 G of it) measures
+**3.40 GMAC/s** on a 1-s clip against the table's 5.6 G; counting each transposed convolution per
+*output* position, as the common counter ``thop`` does (4x the true count at stride 4), gives
+**5.54 G** (-1 %), the convention that also reproduces the table's GCRN figure. The tests pin both
+numbers. (``context=3`` would measure 5.26 G, but its parameter count is off by 9 %.)
+
+Other departures from the v2 release, and why: one mono 16 kHz mixture and 3 tracks (speech, music,
+noise) instead of stereo 44.1 kHz and 4 stems (the MTASS task); the objective of our presets is the
+negative plain-SNR loss shared by all five models (``loss: snr``, :mod:`mtass_lite.losses`), so that the
+comparison changes only the architecture, while the release trains an **L1 loss on the waveform**
+(its training script's default; ``--mse`` switches it to MSE; ``loss: l1`` here, and chapter 11
+compares the two objectives); and the release's data augmentation
+(random time shifts, sign flips and channel swaps of each source, remixing sources across the songs
+of a batch, and from v2 on random source scaling and pitch/tempo changes) is not part of the shared recipe
+(``augment: none`` by default).
 
 ``size="lite"``: the same layers with 24 initial channels, depth 4, no x2 upsampling and a first layer
 of kernel 16 / stride 8 (a long first stride: the first feature map runs at 2 kHz), 2 BiLSTM layers of
