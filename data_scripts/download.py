@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mtass_lite.data.corpora import (CORPORA, RECIPES, archive_path, corpus_table,  # noqa: E402
-                                     fetch_corpus, get_corpus, get_recipe, recipe_download_size,
-                                     with_base_url)
+                                     fetch_corpus, get_corpus, get_recipe, real_set_table,
+                                     recipe_download_size, with_base_url)
 from mtass_lite.data.download import (DownloadError, cache_dir, format_bytes,  # noqa: E402
                                       verify_file)
 
@@ -45,6 +45,9 @@ def print_list() -> None:
         print(f"  {r.name:<10} {r.description} [{format_bytes(known)}{more}]")
         if r.optional:
             print(f"  {'':<10} optional: {', '.join(r.optional)}")
+    print("\nsmall three-track sets fetched file by file from GitHub "
+          "(python -m mtass_lite fetch-real NAME; docs/real_data.md):")
+    print(real_set_table())
     print(f"\ncache: {cache_dir()}  (set MTASS_CACHE to move it)")
 
 

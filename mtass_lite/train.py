@@ -22,14 +22,23 @@ and keeps the best checkpoint. Properties a reader can rely on:
 
 Configs are small YAML files (``mtass_lite/configs/<model>_<preset>.yaml`` on top of ``_base.yaml``);
 :func:`load_config` reads them. Command line: ``python -m mtass_lite train``.
+
+Where each piece lives (every name below is importable from here):
+
+- this module — :class:`TrainConfig` and its YAML presets (:func:`load_config`), the learning-rate
+  schedule (:func:`lr_at`), and :class:`Trainer`, whose ``_fit`` is the step loop: one optimizer step
+  (``_train_step``), then validation and ``best.pt`` (``_validate_and_keep_best``) and ``last.pt``
+  (``_save_last``) on their schedule, then the run summary (``_finish``);
+- :mod:`mtass_lite.train_data` — the data plan: :func:`batch_plan` and the loader over steps;
+- :mod:`mtass_lite.train_state` — the run folder: ``last.pt`` payload and resume (:class:`ResumeError`),
+  RNG states, ``log.csv``, ``best.pt``, ``config.yaml``, ``summary.json``;
+- :mod:`mtass_lite.checkpoint` — checkpoint files and devices shared with evaluation and separation
+  (:func:`load_checkpoint`, :func:`save_checkpoint`, :func:`save_weights`, :func:`resolve_device`).
 """
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
-import importlib
-import json
 import math
 import os
 import signal
@@ -39,12 +48,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 
 from . import TRACKS
-from .audio import atomic_path
 from .data.datasets import MTASSDataset, require_split
 from .data.augment import AUGMENTS, augment_batch
 from .losses import LOSS_NAMES, get_loss
@@ -52,17 +59,16 @@ from .losses import LOSS_NAMES, get_loss
 # re-exported here because chapters and scripts import them from mtass_lite.train.
 from .checkpoint import (_unwrap, build_model_from_spec, load_checkpoint, model_spec,  # noqa: F401
                          resolve_device, save_checkpoint, save_weights)
+# The data plan and the run folder: re-exported for the same reason.
+from .train_data import _Crops, _StepBatches, batch_plan, step_loader  # noqa: F401
+from .train_state import (BEST, LAST, LOG, LOG_FIELDS, ResumeError, RunFolder, RunLog,  # noqa: F401
+                          _jsonable, restore_training_state, rng_state, training_payload)
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-LAST, BEST, LOG = "last.pt", "best.pt", "log.csv"
 
 
 class NonFiniteLossError(RuntimeError):
     """The loss (or gradient norm) became NaN/Inf; the message names the step and the last checkpoint."""
-
-
-class ResumeError(RuntimeError):
-    """``out_dir`` holds a checkpoint from a run with different settings."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -154,10 +160,6 @@ class TrainConfig:
         return {k: _jsonable(getattr(self, k)) for k in keys}
 
 
-def _jsonable(v):
-    return json.loads(json.dumps(v))
-
-
 def read_yaml_config(path: str | os.PathLike) -> dict:
     """Read a YAML config; a ``base:`` key names a file (relative to this one) whose keys it overrides."""
     import yaml
@@ -209,60 +211,6 @@ def _registry_names() -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Data order: a pure function of (seed, step)
-# --------------------------------------------------------------------------------------------------
-def batch_plan(step: int, lengths: list[int], batch_size: int, segment: int, seed: int,
-               world_size: int = 1, rank: int = 0) -> list[tuple[int, int]]:
-    """``[(item index, crop offset in samples), ...]`` for training step ``step`` (1-based) on ``rank``.
-
-    The global batch of a step holds ``batch_size * world_size`` items taken in order from a
-    permutation of the train set that is redrawn every epoch (``rng(seed, epoch)``); rank ``r`` takes
-    every ``world_size``-th item from position ``r``. Crop offsets are uniform in each file
-    (``rng(seed, step)``). Nothing depends on earlier steps, so resuming at any step is exact.
-    """
-    n = len(lengths)
-    g = batch_size * world_size
-    pos = np.arange((step - 1) * g, step * g)
-    epochs = pos // n
-    perms = {int(e): np.random.default_rng([seed, 0, int(e)]).permutation(n) for e in np.unique(epochs)}
-    idx = np.array([perms[int(e)][p % n] for e, p in zip(epochs, pos)])
-    rng = np.random.default_rng([seed, 1, step])
-    hi = np.array([max(1, lengths[i] - segment + 1) for i in idx])
-    offsets = (rng.random(g) * hi).astype(np.int64)
-    plan = [(int(i), int(o)) for i, o in zip(idx, offsets)]
-    return plan[rank::world_size]
-
-
-class _Crops(torch.utils.data.Dataset):
-    """Map-style view of an :class:`MTASSDataset` indexed by ``(item, offset)`` pairs."""
-
-    def __init__(self, ds: MTASSDataset):
-        self.ds = ds
-
-    def __len__(self):
-        return len(self.ds)
-
-    def __getitem__(self, key):
-        i, offset = key
-        self.ds.set_offsets({i: offset})
-        return self.ds[i]
-
-
-class _StepBatches(torch.utils.data.Sampler):
-    """Batches for steps ``first..last``: ``batch_plan(step, ...)`` for each."""
-
-    def __init__(self, first: int, last: int, **plan_kwargs):
-        self.first, self.last, self.kw = first, last, plan_kwargs
-
-    def __iter__(self):
-        for step in range(self.first, self.last + 1):
-            yield batch_plan(step, **self.kw)
-
-    def __len__(self):
-        return max(0, self.last - self.first + 1)
-
-
-# --------------------------------------------------------------------------------------------------
 # Devices and processes
 # --------------------------------------------------------------------------------------------------
 def distributed_env() -> tuple[int, int, int]:
@@ -302,6 +250,8 @@ class Trainer:
             (overwriting the run's files).
     """
 
+    LOG_FIELDS = LOG_FIELDS  # the columns of log.csv (mtass_lite.train_state.LOG_FIELDS)
+
     def __init__(self, model, data_root, config: TrainConfig | dict | None = None, resume="auto"):
         self.config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(dict(config or {}))
         cfg = self.config
@@ -317,6 +267,7 @@ class Trainer:
                              "config.data_root")
         self.data_root = Path(data_root if data_root is not None else cfg.data_root)
         self.out_dir = Path(cfg.out_dir)
+        self.run = RunFolder(self.out_dir, self.data_root)
         self.resume = resume
         self.world_size, self.rank, self.local_rank = distributed_env()
         self.loss_fn = get_loss(cfg.loss, cfg.track_weights)
@@ -347,131 +298,11 @@ class Trainer:
             return torch.float16
         return torch.bfloat16
 
-    def _rng_state(self) -> dict:
-        state = {"torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            state["cuda"] = torch.cuda.get_rng_state(self.device)
-        return state
-
-    def _set_rng_state(self, state: dict) -> None:
-        torch.set_rng_state(state["torch"])
-        if "cuda" in state and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["cuda"], self.device)
-
-    # -- checkpoints --------------------------------------------------------------------------------
-    def _payload(self, step: int, rng_states: list) -> dict:
-        return {
-            "model": _unwrap(self.model).state_dict(),
-            **model_spec(self.model),
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            "step": step,
-            "rng": rng_states,
-            "world_size": self.world_size,
-            "data_root": str(self.data_root),
-            "config": _jsonable(self.config.to_dict()),
-            "resume_config": self.config.resume_dict(),
-            "best": dict(self.best),
-            "train_seconds": self.train_seconds,
-        }
-
-    def _save_last(self, step: int) -> None:
-        """All ranks call this (RNG states are gathered); rank 0 writes ``last.pt``."""
-        states = [self._rng_state()]
-        if self.world_size > 1:
-            states = [None] * self.world_size
-            dist.all_gather_object(states, self._rng_state())
-        if self.is_main:
-            save_checkpoint(self.out_dir / LAST, self._payload(step, states))
-        self.last_saved_step = step
-        self._barrier()
-
     def _barrier(self) -> None:
         if self.world_size > 1:
             dist.barrier()
 
-    def _load_for_resume(self) -> int:
-        """Restore from ``last.pt``; return its step (0 when starting fresh)."""
-        path = self.out_dir / LAST
-        if self.resume is False or not path.exists():
-            return 0
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        # (checkpoints from before a setting existed were trained with its default)
-        want, have = self.config.resume_dict(), {"augment": "none", **ckpt.get("resume_config", {})}
-        diff = {k: (have.get(k), want[k]) for k in want if have.get(k) != want[k]}
-        if diff:
-            lines = "\n".join(f"  {k}: checkpoint {a!r} vs now {b!r}" for k, (a, b) in diff.items())
-            raise ResumeError(f"{path} was written with other settings:\n{lines}\n"
-                              f"Use another out_dir, delete the old run, or pass resume=False to start over.")
-        _unwrap(self.model).load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        if self.scaler is not None and ckpt.get("scaler"):
-            self.scaler.load_state_dict(ckpt["scaler"])
-        rng = ckpt.get("rng") or []
-        if ckpt.get("world_size", 1) == self.world_size and len(rng) > self.rank:
-            self._set_rng_state(rng[self.rank])
-        else:  # another process count: data order is still exact, dropout masks are reseeded
-            torch.manual_seed(self.config.seed * 1000 + ckpt["step"] + self.rank)
-        self.best = dict(ckpt.get("best") or self.best)
-        self.train_seconds = float(ckpt.get("train_seconds", 0.0))
-        self._print(f"resuming {self.out_dir} from step {ckpt['step']}")
-        return int(ckpt["step"])
-
-    # -- log ----------------------------------------------------------------------------------------
-    LOG_FIELDS = ["step", "epoch", "loss", *[f"loss_{t}" for t in TRACKS], "lr", "grad_norm", "seconds",
-                  "valid_sdri", *[f"valid_sdri_{t}" for t in TRACKS]]
-
-    def _open_log(self, start_step: int):
-        """Open ``log.csv`` for appending, first dropping rows after ``start_step`` (a killed run's)."""
-        path = self.out_dir / LOG
-        rows = []
-        if start_step > 0 and path.exists():
-            with open(path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if r.get("step") and int(r["step"]) <= start_step]
-        with atomic_path(path) as tmp:
-            with open(tmp, "w", newline="") as f:
-                w = csv.DictWriter(f, self.LOG_FIELDS)
-                w.writeheader()
-                w.writerows(rows)
-        f = open(path, "a", newline="")
-        return f, csv.DictWriter(f, self.LOG_FIELDS)
-
-    # -- validation ---------------------------------------------------------------------------------
-    def validate(self) -> dict:
-        """Mean SDRi (plain SNR form) per track and averaged, on the first ``valid_items`` dev mixtures."""
-        from .evaluate import evaluate_model
-
-        model = _unwrap(self.model)
-        cpu_rng = torch.get_rng_state()  # validation must not shift the training RNG stream
-        try:
-            res = evaluate_model(model, self.data_root, "dev", max_items=self.config.valid_items, progress=False)
-        finally:
-            torch.set_rng_state(cpu_rng)
-            model.train()
-        s = res["summary"]["sdri"]
-        return {"valid_sdri": s["avg"]["mean"], **{f"valid_sdri_{t}": s[t]["mean"] for t in TRACKS}}
-
-    # -- Ctrl-C -------------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _graceful_interrupt(self):
-        """First Ctrl-C: finish the current step, save, stop. Second Ctrl-C: the usual KeyboardInterrupt."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum, frame):
-            if self._stop_requested:
-                raise KeyboardInterrupt
-            self._stop_requested = True
-            self._print("\ninterrupt: stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
-
-        previous = signal.signal(signal.SIGINT, handler)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-    # -- the loop -----------------------------------------------------------------------------------
+    # -- fit(): setup, the step loop, the summary ---------------------------------------------------
     def fit(self) -> dict:
         """Train until ``max_steps`` or ``max_minutes``; return a summary of the run.
 
@@ -501,58 +332,34 @@ class Trainer:
                 dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
                 self._own_process_group = True
 
+    @contextlib.contextmanager
+    def _graceful_interrupt(self):
+        """First Ctrl-C: finish the current step, save, stop. Second Ctrl-C: the usual KeyboardInterrupt."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            self._print("\ninterrupt: stopping after this step and saving a checkpoint (Ctrl-C again to abort)")
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     def _fit(self, t_start: float) -> dict:
         cfg = self.config
-        if self.is_main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            for stale in self.out_dir.glob(".*.tmp*"):  # left by a process killed mid-write
-                stale.unlink(missing_ok=True)
-            if self.resume is False:  # starting over: the old run's checkpoints must not survive
-                for old in (LAST, BEST, "summary.json"):
-                    (self.out_dir / old).unlink(missing_ok=True)
-        self._barrier()
-        model = _unwrap(self.model).to(self.device)  # (unwrapped: fit() may be called again)
-        opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-        self.optimizer = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        amp_dtype = self._amp_dtype()
-        self.scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-        self.best = {"valid_sdri": -math.inf, "step": 0}
-        self.train_seconds = 0.0
-        self.last_saved_step = 0
-        torch.manual_seed(cfg.seed * 1000 + self.rank)  # dropout etc.; replaced by the saved state on resume
-        start = self._load_for_resume()
-        resumed_from = start or None
-        self.last_saved_step = start
-        # What the step runs: the model, or (spectral loss) its spectra() as a module. DDP wraps that
-        # module, since a DDP model must be called through its own forward; checkpoints and validation
-        # keep using the model itself.
-        forward = self.loss_fn.training_forward(model)
-        if self.world_size > 1:
-            ddp_kw = {"device_ids": [self.device.index]} if self.device.type == "cuda" else {}
-            forward = torch.nn.parallel.DistributedDataParallel(forward, **ddp_kw)
-        self.model = forward if _unwrap(forward) is model else model
-        model.train()
-
-        if self.is_main:
-            with atomic_path(self.out_dir / "config.yaml") as tmp:
-                import yaml
-
-                tmp.write_text(yaml.safe_dump({**_jsonable(cfg.to_dict()), "data_root": str(self.data_root)},
-                                              sort_keys=False))
-        log_file, log = self._open_log(start) if self.is_main else (None, None)
-
-        seg = self.train_set.segment_samples
-        lengths = [self.train_set.num_samples(i) for i in range(len(self.train_set))]
-        sampler = _StepBatches(start + 1, cfg.max_steps, lengths=lengths, batch_size=cfg.batch_size,
-                               segment=seg, seed=cfg.seed, world_size=self.world_size, rank=self.rank)
-        loader = torch.utils.data.DataLoader(_Crops(self.train_set), batch_sampler=sampler,
-                                             num_workers=cfg.num_workers,
-                                             pin_memory=self.device.type == "cuda",
-                                             # its own generator: iterating must not draw from the
-                                             # global RNG, or a resumed run's dropout masks shift
-                                             generator=torch.Generator().manual_seed(cfg.seed))
+        model, forward, start = self._setup()
+        log = RunLog(self.run.log, start) if self.is_main else None
+        loader = step_loader(self.train_set, start + 1, cfg.max_steps, batch_size=cfg.batch_size, seed=cfg.seed,
+                             world_size=self.world_size, rank=self.rank, num_workers=cfg.num_workers,
+                             pin_memory=self.device.type == "cuda")
         every_ckpt = cfg.checkpoint_every or cfg.valid_every or cfg.max_steps
-        steps_per_epoch = len(lengths) / (cfg.batch_size * self.world_size)
+        steps_per_epoch = len(self.train_set) / (cfg.batch_size * self.world_size)
         budget_s = None if cfg.max_minutes is None else 60.0 * cfg.max_minutes
         from tqdm.auto import tqdm
 
@@ -563,93 +370,123 @@ class Trainer:
         try:
             for step, (mix, tgt) in enumerate(loader, start=start + 1):
                 t_step = time.monotonic()
-                mix = mix.to(self.device, non_blocking=True)
-                tgt = tgt.to(self.device, non_blocking=True)
-                if cfg.augment != "none":
-                    mix, tgt = augment_batch(tgt, cfg.augment, cfg.seed, step, self.rank)
-                lr = lr_at(step, cfg)
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr
-                with torch.autocast(self.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                    outputs = forward(mix)  # one forward pass: waveforms, or the model's spectra
-                track_losses = self.loss_fn.track_losses(outputs, tgt, model)  # float32, outside autocast
-                w = torch.tensor(self.loss_fn.track_weights, device=track_losses.device)
-                loss = (w * track_losses).sum()
-                reduced = torch.cat([loss.detach().reshape(1), track_losses.detach()])
-                if self.world_size > 1:
-                    dist.all_reduce(reduced)
-                    reduced /= self.world_size
-                loss_value = float(reduced[0])
-                if not math.isfinite(loss_value):
-                    self._raise_non_finite("loss", loss_value, step)
-                self.optimizer.zero_grad(set_to_none=True)
-                if self.scaler is not None:
-                    self.scaler.scale(loss).backward()
-                    self.scaler.unscale_(self.optimizer)
-                else:
-                    loss.backward()
-                grad_norm = self._clip(model)
-                if self.scaler is not None:  # fp16: the scaler skips steps with inf gradients by design
-                    self.scaler.step(self.optimizer)
-                    self.scaler.update()
-                else:
-                    if not math.isfinite(grad_norm):
-                        self._raise_non_finite("gradient norm", grad_norm, step)
-                    self.optimizer.step()
+                lr, losses, grad_norm = self._train_step(step, mix, tgt, forward, model)
                 self.train_seconds += time.monotonic() - t_step
 
-                row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "loss": loss_value,
-                       **{f"loss_{t}": float(v) for t, v in zip(TRACKS, reduced[1:])},
+                row = {"step": step, "epoch": round(step / steps_per_epoch, 4), "loss": float(losses[0]),
+                       **{f"loss_{t}": float(v) for t, v in zip(TRACKS, losses[1:])},
                        "lr": lr, "grad_norm": grad_norm, "seconds": round(self.train_seconds, 3)}
                 out_of_time = budget_s is not None and time.monotonic() - t_call >= budget_s
                 stop = self._agree_to_stop(out_of_time or self._stop_requested)
                 final = stop or step >= cfg.max_steps
                 if cfg.valid_every and (step % cfg.valid_every == 0 or final):
                     row.update(self._validate_and_keep_best(step))
-                if self.is_main:  # the log row first: a checkpoint at step k implies rows 1..k on disk
-                    log.writerow(row)
-                    log_file.flush()
+                if log is not None:  # the log row first: a checkpoint at step k implies rows 1..k on disk
+                    log.write(row)
                 if step % every_ckpt == 0 or final:
                     self._save_last(step)
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss_value:.3g}", **({"sdri": f"{row['valid_sdri']:.2f}"}
-                                                             if "valid_sdri" in row else {}))
+                bar.set_postfix(loss=f"{row['loss']:.3g}", **({"sdri": f"{row['valid_sdri']:.2f}"}
+                                                              if "valid_sdri" in row else {}))
                 if stop:
                     stopped = "interrupted" if self._stop_requested else "max_minutes"
                     break
         finally:
             bar.close()
-            if log_file is not None:
-                log_file.close()
-        if step == start:
-            self._print(f"nothing to do: {self.out_dir} is already at step {start} (max_steps {cfg.max_steps})")
-        if step > self.last_saved_step:  # only when the loop ended early in an unusual way
-            self._save_last(step)
-        if not cfg.valid_every and self.is_main:  # no validation: the last weights are the result
-            save_weights(model, self.out_dir / BEST, step=step, valid=None,
-                         config=_jsonable(cfg.to_dict()), data_root=str(self.data_root))
-            self.best = {"valid_sdri": None, "step": step}
-        wall = time.monotonic() - t_start
-        result = {
-            "best_checkpoint": str(self.out_dir / BEST) if (self.out_dir / BEST).exists() else None,
-            "last_checkpoint": str(self.out_dir / LAST),
-            "last_step": step,
-            "best_step": self.best.get("step"),
-            "best_valid_sdri": _finite_or_none(self.best.get("valid_sdri")),
-            "log": str(self.out_dir / LOG),
-            "wall_seconds": round(wall, 3),
-            "stopped": stopped,
-            "resumed_from": resumed_from,
-            "device": str(self.device),
-            "world_size": self.world_size,
-        }
+            if log is not None:
+                log.close()
+        return self._finish(model, start, step, stopped, t_start)
+
+    def _setup(self) -> tuple[torch.nn.Module, torch.nn.Module, int]:
+        """Prepare the run folder, optimizer and RNG, resume from ``last.pt`` when there is one.
+
+        Returns ``(model, forward, start step)``: ``forward`` is what a training step calls (the model,
+        or its ``spectra()`` for a spectral loss, wrapped in DDP under torchrun).
+        """
+        cfg = self.config
         if self.is_main:
-            with atomic_path(self.out_dir / "summary.json") as tmp:
-                tmp.write_text(json.dumps(_jsonable(result), indent=2) + "\n")
-            done = (f"already trained to step {step}: nothing to do (checkpoint in {self.out_dir})"
-                    if resumed_from == step else f"trained to step {step} ({stopped}) in {wall:.1f} s")
-            self._print(f"{done}; best dev SDRi {_fmt(self.best.get('valid_sdri'))} dB at step {self.best.get('step')}")
-        return result
+            self.run.prepare(start_over=self.resume is False)
+        self._barrier()
+        model = _unwrap(self.model).to(self.device)  # (unwrapped: fit() may be called again)
+        opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+        self.optimizer = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.amp_dtype = self._amp_dtype()
+        self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
+        self.best = {"valid_sdri": -math.inf, "step": 0}
+        self.train_seconds = 0.0
+        self.last_saved_step = 0
+        torch.manual_seed(cfg.seed * 1000 + self.rank)  # dropout etc.; replaced by the saved state on resume
+        start = self._load_for_resume()
+        self.resumed_from = start or None
+        self.last_saved_step = start
+        # What the step runs: the model, or (spectral loss) its spectra() as a module. DDP wraps that
+        # module, since a DDP model must be called through its own forward; checkpoints and validation
+        # keep using the model itself.
+        forward = self.loss_fn.training_forward(model)
+        if self.world_size > 1:
+            ddp_kw = {"device_ids": [self.device.index]} if self.device.type == "cuda" else {}
+            forward = torch.nn.parallel.DistributedDataParallel(forward, **ddp_kw)
+        self.model = forward if _unwrap(forward) is model else model
+        model.train()
+        if self.is_main:
+            self.run.write_config(cfg.to_dict())
+        return model, forward, start
+
+    def _load_for_resume(self) -> int:
+        """Restore from ``last.pt``; return its step (0 when starting fresh)."""
+        ckpt = None if self.resume is False else self.run.load_last(self.config.resume_dict())
+        if ckpt is None:
+            return 0
+        restore_training_state(ckpt, self.model, self.optimizer, self.scaler, world_size=self.world_size,
+                               rank=self.rank, device=self.device, seed=self.config.seed)
+        self.best = dict(ckpt.get("best") or self.best)
+        self.train_seconds = float(ckpt.get("train_seconds", 0.0))
+        self._print(f"resuming {self.out_dir} from step {ckpt['step']}")
+        return int(ckpt["step"])
+
+    # -- one step -----------------------------------------------------------------------------------
+    def _train_step(self, step: int, mix: torch.Tensor, tgt: torch.Tensor, forward, model
+                    ) -> tuple[float, torch.Tensor, float]:
+        """One optimizer step on this rank's crops of step ``step`` (``mix [B, T]``, ``tgt [B, 3, T]``).
+
+        Returns ``(lr, losses, grad_norm)``: ``losses`` is ``[weighted total, speech, music, noise]``,
+        averaged over ranks.
+        """
+        cfg = self.config
+        mix = mix.to(self.device, non_blocking=True)
+        tgt = tgt.to(self.device, non_blocking=True)
+        if cfg.augment != "none":
+            mix, tgt = augment_batch(tgt, cfg.augment, cfg.seed, step, self.rank)
+        lr = lr_at(step, cfg)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            outputs = forward(mix)  # one forward pass: waveforms, or the model's spectra
+        track_losses = self.loss_fn.track_losses(outputs, tgt, model)  # float32, outside autocast
+        w = torch.tensor(self.loss_fn.track_weights, device=track_losses.device)
+        loss = (w * track_losses).sum()
+        reduced = torch.cat([loss.detach().reshape(1), track_losses.detach()])
+        if self.world_size > 1:
+            dist.all_reduce(reduced)
+            reduced /= self.world_size
+        loss_value = float(reduced[0])
+        if not math.isfinite(loss_value):
+            self._raise_non_finite("loss", loss_value, step)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        grad_norm = self._clip(model)
+        if self.scaler is not None:  # fp16: the scaler skips steps with inf gradients by design
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            if not math.isfinite(grad_norm):
+                self._raise_non_finite("gradient norm", grad_norm, step)
+            self.optimizer.step()
+        return lr, reduced, grad_norm
 
     def _clip(self, model) -> float:
         params = [p for p in model.parameters() if p.grad is not None]
@@ -660,12 +497,35 @@ class Trainer:
                 if params else torch.tensor(0.0)
         return float(norm)
 
+    def _raise_non_finite(self, what: str, value: float, step: int):
+        kept = (f"the last good checkpoint {self.run.last} (step {self.last_saved_step}) is kept"
+                if self.last_saved_step else "no checkpoint had been written yet")
+        raise NonFiniteLossError(
+            f"non-finite {what} ({value}) at step {step}: training stopped, {kept}. "
+            f"Try a lower lr, grad_clip, or amp='off'; check the data for silent or clipped files."
+        )
+
     def _agree_to_stop(self, local_stop: bool) -> bool:
         if self.world_size == 1:
             return local_stop
         flag = torch.tensor([float(local_stop)], device=self.device)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
         return bool(flag.item())
+
+    # -- validation and checkpoints -----------------------------------------------------------------
+    def validate(self) -> dict:
+        """Mean SDRi (plain SNR form) per track and averaged, on the first ``valid_items`` dev mixtures."""
+        from .evaluate import evaluate_model
+
+        model = _unwrap(self.model)
+        cpu_rng = torch.get_rng_state()  # validation must not shift the training RNG stream
+        try:
+            res = evaluate_model(model, self.data_root, "dev", max_items=self.config.valid_items, progress=False)
+        finally:
+            torch.set_rng_state(cpu_rng)
+            model.train()
+        s = res["summary"]["sdri"]
+        return {"valid_sdri": s["avg"]["mean"], **{f"valid_sdri_{t}": s[t]["mean"] for t in TRACKS}}
 
     def _validate_and_keep_best(self, step: int) -> dict:
         """Rank 0 validates and writes ``best.pt`` when the dev SDRi improved; others wait."""
@@ -674,8 +534,7 @@ class Trainer:
             scores = self.validate()
             if scores["valid_sdri"] > self.best["valid_sdri"]:
                 self.best = {"valid_sdri": scores["valid_sdri"], "step": step}
-                save_weights(self.model, self.out_dir / BEST, step=step, valid=scores,
-                             config=_jsonable(self.config.to_dict()), data_root=str(self.data_root))
+                self.run.save_best(self.model, step, scores, self.config.to_dict())
         if self.world_size > 1:  # every rank keeps the same record of the best score
             box = [self.best]
             dist.broadcast_object_list(box, src=0)
@@ -683,14 +542,51 @@ class Trainer:
         self._barrier()
         return scores
 
-    def _raise_non_finite(self, what: str, value: float, step: int):
-        last = self.out_dir / LAST
-        kept = (f"the last good checkpoint {last} (step {self.last_saved_step}) is kept"
-                if self.last_saved_step else "no checkpoint had been written yet")
-        raise NonFiniteLossError(
-            f"non-finite {what} ({value}) at step {step}: training stopped, {kept}. "
-            f"Try a lower lr, grad_clip, or amp='off'; check the data for silent or clipped files."
-        )
+    def _save_last(self, step: int) -> None:
+        """All ranks call this (RNG states are gathered); rank 0 writes ``last.pt``."""
+        states = [rng_state(self.device)]
+        if self.world_size > 1:
+            states = [None] * self.world_size
+            dist.all_gather_object(states, rng_state(self.device))
+        if self.is_main:
+            self.run.save_last(training_payload(
+                self.model, self.optimizer, self.scaler, step=step, rng=states, world_size=self.world_size,
+                data_root=self.data_root, config=self.config.to_dict(), resume_config=self.config.resume_dict(),
+                best=self.best, train_seconds=self.train_seconds))
+        self.last_saved_step = step
+        self._barrier()
+
+    def _finish(self, model, start: int, step: int, stopped: str, t_start: float) -> dict:
+        """After the loop: make sure ``last.pt`` (and, without validation, ``best.pt``) hold step ``step``;
+        write ``summary.json``; return the summary."""
+        cfg = self.config
+        if step == start:
+            self._print(f"nothing to do: {self.out_dir} is already at step {start} (max_steps {cfg.max_steps})")
+        if step > self.last_saved_step:  # only when the loop ended early in an unusual way
+            self._save_last(step)
+        if not cfg.valid_every and self.is_main:  # no validation: the last weights are the result
+            self.run.save_best(model, step, None, cfg.to_dict())
+            self.best = {"valid_sdri": None, "step": step}
+        wall = time.monotonic() - t_start
+        result = {
+            "best_checkpoint": str(self.run.best) if self.run.best.exists() else None,
+            "last_checkpoint": str(self.run.last),
+            "last_step": step,
+            "best_step": self.best.get("step"),
+            "best_valid_sdri": _finite_or_none(self.best.get("valid_sdri")),
+            "log": str(self.run.log),
+            "wall_seconds": round(wall, 3),
+            "stopped": stopped,
+            "resumed_from": self.resumed_from,
+            "device": str(self.device),
+            "world_size": self.world_size,
+        }
+        if self.is_main:
+            self.run.write_summary(result)
+            done = (f"already trained to step {step}: nothing to do (checkpoint in {self.out_dir})"
+                    if self.resumed_from == step else f"trained to step {step} ({stopped}) in {wall:.1f} s")
+            self._print(f"{done}; best dev SDRi {_fmt(self.best.get('valid_sdri'))} dB at step {self.best.get('step')}")
+        return result
 
 
 def _finite_or_none(v):

@@ -42,13 +42,19 @@ def _reaches(graph, start, target) -> bool:
 def test_no_import_circle_between_training_evaluation_and_separation():
     g = _relative_imports()
     assert "mtass_lite.checkpoint" in g["mtass_lite.separate"]
-    for m in ("mtass_lite.evaluate", "mtass_lite.separate", "mtass_lite.checkpoint"):
+    for m in ("mtass_lite.evaluate", "mtass_lite.separate", "mtass_lite.checkpoint",
+              "mtass_lite.train_data", "mtass_lite.train_state"):  # (the trainer's parts: train imports them)
         assert not _reaches(g, m, "mtass_lite.train"), f"{m} imports mtass_lite.train (directly or not)"
 
 
 def test_train_reexports_the_checkpoint_functions():
     assert train.load_checkpoint is checkpoint.load_checkpoint
     assert train.resolve_device is checkpoint.resolve_device
+    # (and the trainer's parts, which chapters and scripts also import from mtass_lite.train)
+    from mtass_lite import train_data, train_state
+
+    assert train.batch_plan is train_data.batch_plan and train.ResumeError is train_state.ResumeError
+    assert (train.LAST, train.BEST, train.LOG) == ("last.pt", "best.pt", "log.csv")
 
 
 def test_save_weights_then_load_checkpoint_rebuilds_the_model(tmp_path):

@@ -13,7 +13,7 @@ from _tiny_helpers import make_tiny_dataset
 from mtass_lite.__main__ import main
 
 TESTS = Path(__file__).resolve().parent
-COMMANDS = ["make-data", "train", "evaluate", "separate", "profile", "reproduce"]
+COMMANDS = ["make-data", "train", "evaluate", "separate", "profile", "reproduce", "fetch-real"]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])

@@ -166,6 +166,84 @@ def test_resume_refuses_other_settings(tmp_path, data, capsys):
     assert res["resumed_from"] is None and res["last_step"] == 1
 
 
+# -- what runs in progress rely on: checkpoint format, log columns, numbers ------------------------
+# Pinned from the trainer as it was before it was split into train / train_data / train_state: the
+# first 6 steps of small_config's run (TinySeparator seeded 3, the fixture dataset). A run checkpointed
+# by that code must continue here exactly as it would have there, so a change in data order, RNG
+# handling or loss numerics shows up as a mismatch. (Exact on the machine that pinned them; the
+# tolerance leaves room for another CPU's float rounding, far below what a changed batch would move.)
+PINNED_LOSSES = [15.995121955871582, 11.422526359558105, 18.216869354248047, 3.756434440612793,
+                 5.630282878875732, 1.9348270893096924]
+PINNED_VALID_SDRI = {4: 1.6337845001016433, 6: 3.223553027450398}
+PINNED_WEIGHT_SUMS = {"conv1.weight": -2.6016666903160512, "conv1.bias": 0.7643493060022593,
+                      "conv2.weight": -0.3462104413192719, "conv2.bias": 0.023643463850021362}
+LAST_KEYS = ["model", "model_name", "model_size", "model_config", "model_class", "optimizer", "scaler", "step",
+             "rng", "world_size", "data_root", "config", "resume_config", "best", "train_seconds"]
+LOG_HEADER = ("step,epoch,loss,loss_speech,loss_music,loss_noise,lr,grad_norm,seconds,"
+              "valid_sdri,valid_sdri_speech,valid_sdri_music,valid_sdri_noise")
+
+
+def _training_columns(path):
+    """log.csv rows without the wall-clock column and the validation columns."""
+    with open(path, newline="") as f:
+        return [{k: v for k, v in r.items() if k != "seconds" and not k.startswith("valid")}
+                for r in csv.DictReader(f)]
+
+
+def test_training_matches_the_pinned_run_and_a_split_run_resumes_bit_exactly(tmp_path, data):
+    def run(out, steps):
+        torch.manual_seed(3)
+        return Trainer(TinySeparator(), data, small_config(out, max_steps=steps)).fit()
+
+    run(tmp_path / "whole", 6)
+    run(tmp_path / "split", 3)  # stopped half way (final step 3: validated and checkpointed) ...
+    assert run(tmp_path / "split", 6)["resumed_from"] == 3  # ... and resumed in a new Trainer
+
+    whole, split = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("whole", "split"))
+    for k in ("model", "optimizer", "rng"):
+        torch.testing.assert_close(split[k], whole[k], rtol=0, atol=0)  # bit-identical
+    assert _training_columns(tmp_path / "split" / "log.csv") == _training_columns(tmp_path / "whole" / "log.csv")
+
+    # the numbers of the code this run's checkpoints must stay compatible with
+    rows = log_losses(tmp_path / "whole" / "log.csv")
+    assert [float(r[1]) for r in rows] == pytest.approx(PINNED_LOSSES, rel=1e-4)
+    assert {s: float(v) for s, _, v in rows if v} == pytest.approx(PINNED_VALID_SDRI, rel=1e-4)
+    assert {k: float(v.double().sum()) for k, v in whole["model"].items()} == pytest.approx(PINNED_WEIGHT_SUMS,
+                                                                                           rel=1e-4)
+    # ... and its file formats
+    assert list(whole) == LAST_KEYS and whole["step"] == 6 and whole["world_size"] == 1
+    assert [list(s) for s in whole["rng"]] == [["torch"]] and whole["rng"][0]["torch"].dtype == torch.uint8
+    assert whole["best"] == {"valid_sdri": pytest.approx(PINNED_VALID_SDRI[6], rel=1e-4), "step": 6}
+    assert whole["resume_config"] == small_config(tmp_path / "whole", max_steps=6).resume_dict()
+    assert (tmp_path / "whole" / "log.csv").read_text().splitlines()[0] == LOG_HEADER
+    best = torch.load(tmp_path / "whole" / "best.pt", weights_only=True)
+    assert list(best) == [*LAST_KEYS[:5], "step", "valid", "config", "data_root"] and best["step"] == 6
+    assert set(json.loads((tmp_path / "whole" / "summary.json").read_text())) == {
+        "best_checkpoint", "last_checkpoint", "last_step", "best_step", "best_valid_sdri", "log", "wall_seconds",
+        "stopped", "resumed_from", "device", "world_size"}
+
+
+def test_augmentations_are_looked_up_in_mtass_lite_train(tmp_path, data):
+    """Chapter 11's solutions register an augmentation by patching ``mtass_lite.train.AUGMENTS`` and
+    ``mtass_lite.train.augment_batch``: the config check and the training step must read those names."""
+    from unittest import mock
+
+    import mtass_lite.train as train_module
+
+    calls = []
+
+    def spy(targets, kind, seed, step, rank=0, **kw):
+        calls.append((kind, seed, step, rank))
+        return targets.sum(1), targets
+
+    with mock.patch.object(train_module, "AUGMENTS", train_module.AUGMENTS + ("spy",)), \
+            mock.patch.object(train_module, "augment_batch", spy):
+        torch.manual_seed(0)
+        Trainer(TinySeparator(), data, small_config(tmp_path / "spy", max_steps=2, valid_every=0,
+                                                    augment="spy")).fit()
+    assert calls == [("spy", 3, 1, 0), ("spy", 3, 2, 0)]
+
+
 def test_augmented_training_resumes_exactly_and_differs_from_plain(tmp_path, data):
     def run(out, steps):
         torch.manual_seed(3)

@@ -19,6 +19,11 @@ Recipes (:data:`RECIPES`) say which corpora feed each track:
   check of the whole pipeline on real recordings, too small to train on.
 
 Tests override URLs and checksums with :func:`dataclasses.replace` or :func:`with_base_url`.
+
+Two small three-track sets of real recordings, ``realmini`` and ``realmore``, are not archives but
+lists of files in public GitHub repositories (repository, commit, path, licence, SHA-256);
+:data:`REAL_SETS` registers them and :func:`build_real_set` fetches, verifies and converts them
+(:mod:`mtass_lite.data.real_corpora`; ``python -m mtass_lite fetch-real realmini``).
 """
 from __future__ import annotations
 
@@ -499,3 +504,10 @@ def corpus_table(names: Sequence[str] | None = None) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Three-track sets fetched file by file from GitHub (realmini, realmore): see real_corpora
+# --------------------------------------------------------------------------------------------
+
+from .real_corpora import REAL_SETS, build_real_set, get_real_set, real_set_table  # noqa: E402,F401
