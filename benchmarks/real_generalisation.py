@@ -10,16 +10,12 @@ Writes results/real_generalisation.json. A benchmark, not a test: the project ne
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from mtass_lite import REPO_ROOT, TRACKS, data_root
-from mtass_lite.audio import load_audio
-from mtass_lite.data.mixing import Source, build_split, make_pools
+from mtass_lite.data.mixing import Source, build_split
+from mtass_lite.data.sources import GroupRule, folder_pools
 from mtass_lite.data.tiny import ensure_tiny
 from mtass_lite.evaluate import evaluate_model, headline, per_item
 from mtass_lite.models import MODEL_NAMES
@@ -27,22 +23,20 @@ from mtass_lite.results import write_json
 from mtass_lite.train import load_checkpoint
 
 
-def speaker_of(path: Path) -> str:
-    """AISHELL-1 utterances (BAC009S0252W0001) belong to speaker S0252; other files are their own speaker."""
-    m = re.search(r"(S\d{4})W\d{4}", path.stem)
-    return m.group(1) if m else path.stem
+# This benchmark's grouping since its first results: only AISHELL-1 utterances (BAC009S0252W0001) are
+# grouped, by speaker "S0252"; every other file is its own group. Kept (instead of the library's
+# GROUP_RULES, which would name it "aishell1_spkS0252" and group VCTK too) so that the cached
+# data/realmini_mix and the committed results keep the same pools, ids and mixtures.
+RULES_V1 = (GroupRule("aishell1_v1", r"(S\d{4})W\d{4}", r"\1"),)
 
 
 def realmini_pools(folder: Path) -> dict[str, list[Source]]:
-    """Speech concatenated per speaker (as the MTASS recipe does before cutting); music/noise files as they are."""
-    by_speaker = defaultdict(list)
-    for p in sorted((folder / "speech").glob("*.flac")):
-        by_speaker[speaker_of(p)].append(p)
-    speech = [Source(id=spk, audio=np.concatenate([load_audio(p) for p in files]))
-              for spk, files in sorted(by_speaker.items())]
-    music = [Source(id=p.stem, path=str(p)) for p in sorted((folder / "music").glob("*.flac"))]
-    noise = [Source(id=p.stem, path=str(p)) for p in sorted((folder / "noise").glob("*.flac"))]
-    return make_pools(speech, music, noise)
+    """Pools of ``realmini/<split>`` (``folder``): speech concatenated per speaker (as the MTASS recipe
+    does before cutting), music/noise files as they are (:func:`mtass_lite.data.sources.folder_pools`)."""
+    pools = folder_pools(folder.parent, folder.name, rules=RULES_V1)
+    if pools.report.bad:
+        print(pools.report)
+    return pools
 
 
 def build_real_test(realmini: Path, n_mixtures: int = 50, segment_seconds: float = 6.0) -> Path:

@@ -8,6 +8,8 @@ Commands::
     separate    split audio files into speech / music / noise stems
     profile     parameters, MAC per second and CPU real-time factor of the models
     reproduce   train and evaluate every model with the same budget: the SDRi comparison
+    mix         mix a dataset from folders of real recordings, alone or with synthetic sources
+    fetch-real  download, verify and convert a small real set (realmini, realmore) from GitHub
 
 Multi-GPU training goes through torchrun, e.g. ``torchrun --nproc_per_node 4 -m mtass_lite train ...``.
 """
@@ -28,6 +30,7 @@ EPILOG = """examples:
   python -m mtass_lite separate song.wav --checkpoint runs/complex_mtassnet/best.pt --out separated
   python -m mtass_lite profile --sizes lite
   python -m mtass_lite reproduce --mode cpu
+  python -m mtass_lite fetch-real realmini --out data/realmini
 """
 
 
@@ -249,10 +252,58 @@ def cmd_separate(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------------
+def _add_fetch_real(sub) -> None:
+    p = sub.add_parser("fetch-real", formatter_class=_Formatter,
+                       help="download, verify and convert a small real set (realmini, realmore) from GitHub",
+                       description="Rebuild realmini or realmore (real speech / music / noise, 16 kHz mono "
+                                   "FLAC in {train,test}/{speech,music,noise}/) from the original files in "
+                                   "public GitHub repositories, listed with commit, path, licence and "
+                                   "SHA-256 in the shipped MANIFEST.tsv. Each original is verified against "
+                                   "its SHA-256; a rerun resumes. ATTRIBUTION.md beside the data lists the "
+                                   "licences and the credits CC BY requires. See docs/real_data.md.")
+    p.add_argument("name", nargs="?", help="realmini or realmore")
+    p.add_argument("--out", default=None, help="where to build (default: <data root>/<name>)")
+    p.add_argument("--mirror", default=None, metavar="DIR",
+                   help="read originals from DIR/<repo>/<commit>/<path> instead of the network "
+                        "($MTASS_CACHE/originals of a finished download has this layout)")
+    p.add_argument("--base-url", default=None,
+                   help="fetch <BASE_URL>/<repo>/<commit>/<path> instead of https://raw.githubusercontent.com")
+    p.add_argument("--manifest", default=None, help="build from this MANIFEST.tsv instead of the shipped one")
+    p.add_argument("--cache", default=None, help="where downloaded originals are kept (default: $MTASS_CACHE)")
+    p.add_argument("--workers", type=int, default=4, help="files fetched and converted at once")
+    p.add_argument("--retries", type=int, default=5, help="retries per file after a dropped connection")
+    p.add_argument("--list", action="store_true", help="list the sets: files, minutes per split and track")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_fetch_real)
+
+
+def cmd_fetch_real(args) -> int:
+    from .data.download import DownloadError
+    from .data.real_corpora import (RAW_BASE_URL, REAL_SETS, ManifestError, build_real_set,
+                                    real_set_table)
+
+    if args.list:
+        print(real_set_table())
+        return 0
+    if args.name not in REAL_SETS:
+        raise SystemExit(f"error: name one of {', '.join(REAL_SETS)} (or give --list)")
+    try:
+        out = build_real_set(args.name, args.out, manifest=args.manifest, mirror=args.mirror, cache=args.cache,
+                             base_url=args.base_url or RAW_BASE_URL, workers=args.workers,
+                             progress=not args.no_progress, retries=args.retries)
+    except (DownloadError, ManifestError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.name} ready at {out} (licences and credits: {out / 'ATTRIBUTION.md'})")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
 # Commands whose own module parses the arguments (imported only when used).
 PASSTHROUGH = {
     "profile": ("mtass_lite.profile", "parameters, MAC/s and CPU real-time factor of the models"),
     "reproduce": ("mtass_lite.reproduce", "train and evaluate every model with one budget: the SDRi table"),
+    "mix": ("mtass_lite.data.sources", "mix a dataset from real-recording folders (+ synthetic sources)"),
 }
 
 
@@ -278,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "explains each command.",
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in (_add_make_data, _add_train, _add_evaluate, _add_separate, _add_passthrough):
+    for add in (_add_make_data, _add_train, _add_evaluate, _add_separate, _add_fetch_real, _add_passthrough):
         add(sub)
     return parser
 

@@ -175,7 +175,7 @@ def real_markdown() -> str | None:
     return "\n".join(rows)
 
 
-def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "reproduction_cpu") -> str | None:
+def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "reproduction_cpu_20min_v1") -> str | None:
     """Average SDRi per model in two CPU reproductions (an earlier, shorter one and the current one)."""
     a, b = _result(before), _result(after)
     if a is None or b is None:

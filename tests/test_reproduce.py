@@ -66,7 +66,7 @@ def test_a_step_budget_trains_exactly_that_many_steps_whatever_the_cpu_time(tmp_
                      log=lines.append)
     assert s["models"]["d3net"]["training"]["step"] == 3  # chunks of 2, the last one cut to the budget
     assert s["budget_note"] == "equal step budget per model" and any("3 steps" in ln for ln in lines)
-    assert rp.budget_text(rp.PLANS["cpu"]) == "20 CPU-min"
+    assert rp.budget_text(rp.PLANS["cpu"]) == "10 CPU-min"
 
 
 def test_the_chapter_smoke_plan_is_a_step_budget():
@@ -116,3 +116,21 @@ def test_paired_differences_and_ranking_claims():
     assert pooled["mean"] == pytest.approx((0.1 + 2.0) / 2, abs=1e-9)
     with pytest.raises(ValueError, match="no summary"):
         rp.paired_difference([s1], "a", "b")
+
+
+def test_an_interrupted_model_is_not_scored_and_the_rerun_continues(tmp_path, tiny_plan, monkeypatch):
+    data = make_tiny_dataset(tmp_path / "data", n_train=4, n_dev=1, n_test=2)
+    runs = tmp_path / "runs"
+    real = rp.train_within_cpu_budget
+
+    def interrupted(name, data, run_dir, plan, progress=False):
+        out = real(name, data, run_dir, plan, progress)
+        return {**out, "stopped": "interrupted"}  # as if Ctrl-C arrived during the last chunk
+
+    monkeypatch.setattr(rp, "train_within_cpu_budget", interrupted)
+    with pytest.raises(KeyboardInterrupt, match="demucs"):
+        rp.reproduce("smoke", models=("demucs",), data=data, run_root=runs, results_name="repro", log=lambda m: None)
+    assert (runs / "demucs" / "last.pt").exists() and not (runs / "demucs" / "eval.json").exists()
+    monkeypatch.setattr(rp, "train_within_cpu_budget", real)
+    s = rp.reproduce("smoke", models=("demucs",), data=data, run_root=runs, results_name="repro", log=lambda m: None)
+    assert (runs / "demucs" / "eval.json").exists() and "per_item" in s["models"]["demucs"]

@@ -27,6 +27,9 @@ Pools: a *source pool* is a list of :class:`Source` items per track. An item is 
 to 16 kHz, averaged to mono or one ``channel`` picked), optionally a window ``start``/``length``
 of it. An item longer than the segment is read at a seeded random offset. :func:`make_pools`
 builds the ``{"speech": [...], "music": [...], "noise": [...]}`` mapping from paths, arrays or items.
+A track's pool may also be an object with ``draw(rng) -> Source`` (e.g.
+:class:`mtass_lite.data.sources.WeightedPool`, several source kinds drawn with weights); it is used
+as it is, and :func:`pool_fingerprint` reads its ``fingerprint_lines()``.
 """
 from __future__ import annotations
 
@@ -261,7 +264,8 @@ def draw_segment(rng: np.random.Generator, pool: Sequence[Source], cfg: MixConfi
     T = cfg.segment_samples
     min_power = 10 ** (cfg.min_power_db / 10)
     for redraws in range(cfg.max_redraws + 1):
-        item = pool[int(rng.integers(len(pool)))]
+        # a pool with its own draw (several source kinds, weighted) picks the item itself
+        item = pool.draw(rng) if hasattr(pool, "draw") else pool[int(rng.integers(len(pool)))]
         n = item.num_samples()
         offset = int(rng.integers(0, n - T + 1)) if n > T else 0
         if n < cfg.min_fill * T:
@@ -356,8 +360,10 @@ def pool_fingerprint(pools: Pools) -> str:
     """A short hash of the pools' item ids, paths and windows (not their samples)."""
     h = zlib.crc32(b"")
     for track in TRACKS:
-        for item in pools[track]:
-            h = zlib.crc32(f"{track}|{item.fingerprint()}\n".encode(), h)
+        pool = pools[track]
+        lines = pool.fingerprint_lines() if hasattr(pool, "fingerprint_lines") else (i.fingerprint() for i in pool)
+        for line in lines:
+            h = zlib.crc32(f"{track}|{line}\n".encode(), h)
     return f"{h:08x}"
 
 
@@ -411,7 +417,8 @@ def build_split(
         ``<out_root>/<split>``.
     """
     cfg = MixConfig(segment_seconds, tuple(snr_range_db), peak_ceiling, min_power_db, min_fill, max_redraws)
-    pools = {t: [as_source(x, f"{t}{k}") for k, x in enumerate(pools[t])] for t in TRACKS}
+    pools = {t: pools[t] if hasattr(pools[t], "draw") else [as_source(x, f"{t}{k}") for k, x in enumerate(pools[t])]
+             for t in TRACKS}
     for t in TRACKS:
         if not pools[t]:
             raise ValueError(f"the {t} pool is empty")
