@@ -326,16 +326,15 @@ if have_cpu:
 
 # %% [markdown]
 # ## Exercises
-# 1. Rerun `python -m mtass_lite reproduce --mode cpu --cpu-minutes 40 --runs runs/cpu40`. Which
-#    model gains most from the doubled budget? *(≈ 205 CPU-min: 5 models × 40 CPU-min of training, from
-#    the 102 CPU-min that `results/reproduction_cpu.json` records for 20 each, plus under a minute of
-#    evaluation)*
+# 1. Rerun `python -m mtass_lite reproduce --mode cpu --cpu-minutes 20 --runs runs/cpu20`. Which
+#    model gains most from the doubled budget? *(≈ 101 CPU-min: 5 models × 20 CPU-min of training, plus
+#    under a minute of evaluation)*
 # 2. Train Conv-TasNet with the SI-SDR loss and with the SNR loss, 300 steps each
 #    (`python -m mtass_lite train --model conv_tasnet --preset fast --max-steps 300 --set loss=si_sdr
 #    --out runs/ex11_2_si_sdr`, then `loss=snr` into another `--out`), evaluate both
 #    (`python -m mtass_lite evaluate --checkpoint <out>/best.pt`) and compare SDRi with SI-SDRi. What
 #    happens to the scale (chapter 03)? *(≈ 9 CPU-min: 0.83 CPU-s per step, from Conv-TasNet's record in
-#    `results/reproduction_cpu.json`)*
+#    `results/reproduction_cpu_20min_v1.json`)*
 # 3. Run `benchmarks/real_gap_augment.py --model d3net --steps 500 --variants none remix --runs runs/aug_d3net
 #    --out gap_d3net`: does dynamic mixing help the STFT-domain model more than Complex-MTASSNet?
 #    *(≈ 16 CPU-min: D3Net's 0.80 / 1.00 CPU-s per step without / with remixing, from the two committed

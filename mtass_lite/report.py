@@ -54,7 +54,11 @@ def profile_markdown() -> str | None:
     rows_in = prof["models"] if isinstance(prof, dict) and "models" in prof else prof
     paper = paper_table()
     load = prof.get("load_average_1min") if isinstance(prof, dict) else None
-    rows = ([f"CPU RTF = forward time / audio time on 2 cores (load average {load} while measured).", ""]
+    guard = prof.get("guard") if isinstance(prof, dict) else None
+    quiet = (f"; recorded on a quiet machine: load average {load} at the start, the reference matrix product "
+             f"within {guard['max_reference_ratio']:g}x of its best around every model" if guard else
+             f" (load average {load} while measured)")
+    rows = ([f"CPU RTF = fastest forward time / audio time with {guard['threads'] if guard else 2} threads{quiet}.", ""]
             if load is not None else []) + ["| Model | size | Params (ours) | Params (paper) | GMAC/s (ours) | GMAC/s (paper) | CPU RTF |",
             "|---|---|---|---|---|---|---|"]
     for r in rows_in:
