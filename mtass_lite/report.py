@@ -115,6 +115,27 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
     return "\n".join(rows)
 
 
+def reproduction_verdict_markdown(mode: str = "cpu") -> str | None:
+    """Two sentences computed from ``results/reproduction_<mode>.json``: does every model beat the
+    "mixture/3" baseline on every track (SDRi), and is our average-SDRi ranking the paper's?"""
+    res = _result(f"reproduction_{mode}")
+    if res is None or "mixture/3" not in res.get("baselines", {}):
+        return None
+    paper = paper_table()
+    base = res["baselines"]["mixture/3"]["sdri"]
+    below = [(paper[m]["label"], t) for m, v in res["models"].items() for t in TRACKS
+             if v["sdri"][t]["mean"] <= base[t]["mean"]]
+    ours = sorted(res["models"], key=lambda m: -res["models"][m]["sdri"]["avg"]["mean"])
+    theirs = sorted(res["models"], key=lambda m: -paper[m]["sdri"]["average"])
+    first = ("Every lite model beats the mixture/3 baseline on every track, so the pipeline separates"
+             if not below else "Not every model beats the mixture/3 baseline: "
+             + ", ".join(f"{label} on {t}" for label, t in below) + " does not")
+    second = ("our average-SDRi ranking is the paper's" if ours == theirs else
+              "our average-SDRi ranking is not the paper's: " + " > ".join(paper[m]["label"] for m in ours)
+              + " (paper: " + " > ".join(paper[m]["label"] for m in theirs) + ")")
+    return f"{first}; {second}."
+
+
 OBJECTIVE_RUNS = {"shared objective (−SNR)": "reproduction_cpu", "released objectives": "reproduction_cpu_released"}
 
 
@@ -311,7 +332,7 @@ def _md_cell(text: str) -> str:
 
 
 SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "profile_table": profile_markdown,
-            "reproduction_table": reproduction_markdown,
+            "reproduction_table": reproduction_markdown, "reproduction_verdict": reproduction_verdict_markdown,
             "reproduction_released_table": lambda: reproduction_markdown("cpu_released"),
             "ranking_table": ranking_markdown, "real_table": real_markdown,
             "budget_table": budget_markdown, "augment_table": augment_markdown,
