@@ -143,7 +143,7 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
     """The two CPU reproductions' rankings (one shared objective; each model's released objective), each
     step of a ranking with its paired difference on the same mixtures, the seed check where a
     ``<name>_seed<N>.json`` exists, and which claims hold under both objectives."""
-    from .reproduce import ranking_claims
+    from .reproduce import holding_claims, ranking_claims
 
     results = {label: _result(name) for label, name in runs.items()}
     if any(r is None or not all("per_item" in v for v in r["models"].values()) for r in results.values()):
@@ -160,8 +160,7 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
     held = {}
     for label, res in results.items():
         claims = ranking_claims(res, seeds=seeds[label])
-        held[label] = {(c["better"], c["worse"]) for c in claims
-                       if (c["pooled"]["holds"] if "pooled" in c else c["holds"])}
+        held[label] = holding_claims(res, seeds=seeds[label])  # every pair, not only neighbours
         for c in claims:
             pooled = c.get("pooled")
             rows.append(f"| {label} | {label_of(c['better'])} > {label_of(c['worse'])} | "
@@ -171,10 +170,14 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
     orders = {label: " > ".join(label_of(m) for m in sorted(r["models"], key=lambda m: -r["models"][m]["sdri"]["avg"]["mean"]))
               for label, r in results.items()}
     both = set.intersection(*held.values())
+    in_paper = {(a, b) for a, b in both if paper[a]["sdri"]["average"] > paper[b]["sdri"]["average"]}
     rows += [""] + [f"- {label}: {order}" for label, order in orders.items()]
-    rows.append("- Claims that hold under both objectives: "
-                + (", ".join(f"{label_of(a)} > {label_of(b)}" for a, b in sorted(both)) if both else "none")
-                + "; every other step of the rankings depends on the objective or is within noise.")
+    rows.append("- Claims \"A > B\" (any two models, paired CI excluding 0, seed-pooled where a second seed "
+                "exists) that hold under both objectives: "
+                + (", ".join(f"{label_of(a)} > {label_of(b)}" + ("" if (a, b) in in_paper else " (the paper: the reverse)")
+                             for a, b in sorted(both, key=lambda ab: (label_of(ab[0]), label_of(ab[1]))))
+                   if both else "none")
+                + "; every other comparison depends on the objective or is within noise.")
     return "\n".join(rows)
 
 

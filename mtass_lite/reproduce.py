@@ -286,6 +286,22 @@ def ranking_claims(summary: dict, metric: str = "sdri", seeds=()) -> list[dict]:
     return claims
 
 
+def holding_claims(summary: dict, metric: str = "sdri", seeds=()) -> set[tuple[str, str]]:
+    """Every ordered pair ``(A, B)`` of models for which "A ranks above B" holds: the paired 95 % CI of
+    A − B excludes 0 (seed-pooled with ``seeds`` where they score both models). Not only neighbours in
+    the ranking: a claim like "the best beats the worst" can hold while each step between is noise."""
+    held = set()
+    models = list(summary["models"])
+    for a in models:
+        for b in models:
+            if a == b:
+                continue
+            d = paired_difference([summary, *[s for s in seeds if a in s["models"] and b in s["models"]]], a, b, metric)
+            if d["mean"] - d["ci95"] > 0:
+                held.add((a, b))
+    return held
+
+
 PRETRAINED = ("complex_mtassnet", "conv_tasnet")
 
 

@@ -103,7 +103,9 @@ def test_ranking_table_says_which_claims_hold_under_both_objectives(tmp_path, mo
     # shared: Demucs > D3Net within noise, D3Net > GCRN holds; released: GCRN > D3Net > Demucs, both hold
     assert "| shared objective (−SNR) | D3Net > GCRN | +1.00 ± 0.00 | yes |" in md
     assert "| released objectives | GCRN > D3Net | +1.00 ± 0.00 | yes |" in md
-    assert "Claims that hold under both objectives: none" in md  # D3Net > GCRN flips with the objective
+    # D3Net > GCRN flips with the objective; D3Net > Demucs holds only under the released one; so does
+    # Demucs > GCRN? shared: Demucs - GCRN = 1.3 +- 0.8 alternating (CI ~1) holds; released: reversed
+    assert "that hold under both objectives: none" in md
     # a second seed of the shared top pair joins the table
     (tmp_path / "reproduction_cpu_seed1.json").write_text(json.dumps(
         _repro({"demucs": [v + 3 for v in x], "d3net": [v + 1 for v in x]}, "shared")))

@@ -134,3 +134,13 @@ def test_an_interrupted_model_is_not_scored_and_the_rerun_continues(tmp_path, ti
     monkeypatch.setattr(rp, "train_within_cpu_budget", real)
     s = rp.reproduce("smoke", models=("demucs",), data=data, run_root=runs, results_name="repro", log=lambda m: None)
     assert (runs / "demucs" / "eval.json").exists() and "per_item" in s["models"]["demucs"]
+
+
+def test_holding_claims_cover_every_pair_not_only_neighbours():
+    a = [0.0, 5.0, 10.0, 2.0]
+    noisy = [0.5, -0.5, 0.5, -0.5]
+    # b is within noise of a and of c, but c is clearly above a
+    s = _summary({"a": a, "b": [x + 0.5 + n for x, n in zip(a, noisy)], "c": [x + 1 for x in a]})
+    claims = rp.ranking_claims(s)
+    assert not any(c["holds"] for c in claims)  # each step of the ranking is noise ...
+    assert rp.holding_claims(s) == {("c", "a")}  # ... yet the top beats the bottom
