@@ -97,13 +97,14 @@ def _add_train(sub) -> None:
                        epilog="Under torchrun (torchrun --nproc_per_node N -m mtass_lite train ...) each "
                               "process trains on its share of every batch; only rank 0 writes.")
     p.add_argument("--model", default=None,
-                   help="registry name (gcrn, conv_tasnet, demucs, d3net, complex_mtassnet) or "
-                        "'package.module:Class' for your own model")
+                   help="registry name (gcrn, conv_tasnet, demucs, d3net, complex_mtassnet; extra: bsrnn) "
+                        "or 'package.module:Class' for your own model")
     p.add_argument("--preset", choices=("fast", "full"), default=None,
                    help="fast: lite model on MTASS-tiny, minutes on a CPU; full: paper size on MTASS, GPU "
                         "(default: $MTASS_MODE, else fast)")
     p.add_argument("--config", default=None, help="a YAML file of TrainConfig settings applied on top")
-    p.add_argument("--out", default=None, help="run directory (default runs/<model>_<preset>)")
+    p.add_argument("--out", default=None,
+                   help="run directory (default: the --config's out_dir if it names one, else runs/<model>_<preset>)")
     p.add_argument("--data", default=None,
                    help="dataset root (default: MTASS-tiny in fast mode, built if missing; "
                         "<data root>/mtass in full mode)")
@@ -147,7 +148,7 @@ def default_data_root(preset: str) -> Path:
 def cmd_train(args) -> int:
     import torch
 
-    from .train import Trainer, load_config
+    from .train import TrainConfig, Trainer, load_config
 
     preset = args.preset or get_mode()
     overrides = _parse_sets(args.set)
@@ -164,7 +165,9 @@ def cmd_train(args) -> int:
         raise SystemExit(f"error: {e}")
     if cfg.model is None:
         raise SystemExit("error: no model given (--model or `model:` in --config)")
-    cfg.out_dir = args.out or str(Path("runs") / f"{cfg.model.replace(':', '_').replace('.', '_')}_{preset}")
+    default_out = str(Path("runs") / f"{cfg.model.replace(':', '_').replace('.', '_')}_{preset}")
+    # --out, else a run folder named by --config (a recipe that is continued across sessions), else the default
+    cfg.out_dir = args.out or (cfg.out_dir if args.config and cfg.out_dir != TrainConfig.out_dir else default_out)
     data = Path(args.data) if args.data else Path(cfg.data_root) if cfg.data_root else default_data_root(preset)
     torch.manual_seed(cfg.seed)  # the initial weights are part of the seeded run
     trainer = Trainer(cfg.model, data, cfg, resume=False if args.restart else "auto")
@@ -219,26 +222,42 @@ def _add_separate(sub) -> None:
                        description="Write <out>/<name>/{speech,music,noise}.wav (16 kHz mono, 32-bit float) "
                                    "for each FILE. Any length, sample rate and channel count: the input is "
                                    "downmixed to mono and resampled to 16 kHz (a note says so) and run in "
-                                   "overlapping chunks, so memory does not grow with the file.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, ogg, ...)")
+                                   "overlapping chunks, so memory does not grow with the file. Without "
+                                   "--model or --checkpoint, the default shipped model separates: the best "
+                                   "on the real test set according to the model card "
+                                   "(results/shipped_models.json), else complex_mtassnet. --list shows "
+                                   "what ships.")
+    p.add_argument("files", nargs="*", metavar="FILE", help="audio files (wav, flac, ogg, ...)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--model", default=None,
-                   help="a registry model with shipped weights (mtass_lite/pretrained/<name>_lite.pt); "
-                        "default complex_mtassnet when no --checkpoint is given")
+                   help="a shipped model (mtass_lite/pretrained/<name>_<size>.pt; see --list); default: the "
+                        "best shipped model on the real test set (complex_mtassnet until the models are scored)")
     g.add_argument("--checkpoint", default=None, help="a checkpoint written by train")
+    p.add_argument("--size", default="lite", help="size part of the shipped file name, with --model")
+    p.add_argument("--list", action="store_true",
+                   help="print the shipped models (training, real-test and MTASS-tiny scores) and exit")
     p.add_argument("--out", default="separated", help="output directory")
     p.add_argument("--chunk-seconds", type=float, default=10.0, help="chunk length")
     p.add_argument("--overlap", type=float, default=1.0, help="seconds shared by consecutive chunks")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda ...")
-    p.set_defaults(func=cmd_separate)
+    p.set_defaults(func=cmd_separate, separate_parser=p)
 
 
 def cmd_separate(args) -> int:
     from .audio import AudioError
     from .separate import resolve_model, separate_file
 
-    name = args.model or (None if args.checkpoint else "complex_mtassnet")
-    model = resolve_model(name, args.checkpoint, args.device)
+    if args.list:
+        if args.files:
+            args.separate_parser.error("--list takes no FILE")
+        from .shipped import list_table
+
+        list_table(out=sys.stdout)
+        return 0
+    if not args.files:
+        args.separate_parser.error("no FILE to separate: give one or more audio files "
+                                   "(or --list to see the shipped models)")
+    model = resolve_model(args.model, args.checkpoint, args.device, size=args.size)
     failed = 0
     for f in args.files:
         try:

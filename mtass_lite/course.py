@@ -1,6 +1,7 @@
 """Where the course's chapters keep their trained models.
 
-Chapters 06–10 each train one of the five models into a run folder under ``<repo>/runs/chapters``
+Chapters 06–10 each train one of the five models of the MTASS comparison (chapter 13 the sixth, the
+band-split RNN of :data:`mtass_lite.models.EXTRA_MODELS`) into a run folder under ``<repo>/runs/chapters``
 (git-ignored) and keep its best checkpoint as ``best.pt`` there. :data:`CHAPTER_RUNS` is the one
 place that names those folders, so the chapter that trains a model and the chapters that listen to it
 (11, 12) agree; :func:`chapter_models` loads the ones that exist.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import REPO_ROOT
-from .models import MODEL_NAMES
+from .models import ALL_MODELS, MODEL_NAMES
 
 # model -> (chapter, run folder relative to the repository; ``{size}``: "lite" in fast mode, "paper" in full)
 _RUN_TEMPLATES = {
@@ -27,8 +28,9 @@ _RUN_TEMPLATES = {
     "demucs": ("08_demucs", "runs/chapters/08/demucs_{size}"),
     "d3net": ("09_d3net", "runs/chapters/09/d3net_{size}"),
     "complex_mtassnet": ("10_complex_mtassnet", "runs/chapters/10_complex_mtassnet/{size}_released"),
+    "bsrnn": ("13_bsrnn", "runs/chapters/13_bsrnn/{size}"),
 }
-assert tuple(_RUN_TEMPLATES) == MODEL_NAMES
+assert tuple(_RUN_TEMPLATES) == ALL_MODELS
 
 #: ``{model: chapter}``, e.g. ``"gcrn": "06_gcrn"``.
 CHAPTER_OF = {name: chapter for name, (chapter, _) in _RUN_TEMPLATES.items()}
@@ -121,7 +123,7 @@ def chapter_run_dir(name: str, size: str = "lite", repo_root: str | Path = REPO_
     """The run folder chapter 06–10 trains model ``name`` of ``size`` ("lite" in fast mode, "paper"
     in full mode) into: ``repo_root / CHAPTER_RUNS[name]`` for the lite size."""
     if name not in _RUN_TEMPLATES:
-        raise ValueError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
+        raise ValueError(f"unknown model {name!r}; choose one of {ALL_MODELS}")
     return Path(repo_root) / _RUN_TEMPLATES[name][1].format(size=size)
 
 

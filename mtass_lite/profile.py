@@ -456,11 +456,12 @@ def main(argv=None, guard: TimingGuard | None = None) -> list[dict]:
     Returns all rows. On a busy machine (see :class:`TimingGuard`) it prints why on stderr, writes
     nothing and exits with status 2. ``guard``: for tests (an injected clock and load average).
     """
-    from mtass_lite.models import MODEL_NAMES, SIZES
+    from mtass_lite.models import ALL_MODELS, MODEL_NAMES, SIZES
 
     p = argparse.ArgumentParser(prog="mtass_lite profile", description=__doc__.splitlines()[0])
     p.add_argument("--sizes", nargs="+", default=list(SIZES), choices=SIZES)
-    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    # default: the five of the MTASS comparison; an extra registry model (bsrnn) on request
+    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=ALL_MODELS)
     p.add_argument("--seconds", type=float, default=1.0, help="audio length for the MAC count")
     p.add_argument("--rtf-seconds", type=float, default=None,
                    help=f"audio length for the CPU timing (default {RTF_SECONDS})")

@@ -330,6 +330,175 @@ def checks_markdown() -> str:
     return "\n".join(rows)
 
 
+REAL_TEST_KINDS = ("synthetic", "real", "real+synthetic")
+REAL_TEST_HEADLINE = ("real+synthetic", "synthetic")  # the comparison the README states in words
+
+
+def _beyond(d: dict) -> bool:
+    """A paired difference whose 95 % interval excludes zero."""
+    return abs(d["mean"]) > d["ci95"]
+
+
+def real_test_markdown(name: str = "real_test") -> str | None:
+    """The fixed real test set (benchmarks/real_sources.py): one model trained for the same steps on each
+    source kind, scored on the real test set and on MTASS-tiny's; then the paired differences."""
+    res = _result(name)
+    if res is None or not res.get("kinds"):
+        return None
+    kinds, base = res["kinds"], res.get("baselines", {})
+    model = res.get("model", "the model")
+    keys = [k for k in REAL_TEST_KINDS if k in kinds] + sorted(k for k in kinds if k not in REAL_TEST_KINDS)
+    n_real = next(iter(kinds.values()))["real"]["n_mixtures"]
+    n_tiny = next(iter(kinds.values()))["tiny"]["n_mixtures"]
+    rows = [f"{model} lite trained for {res.get('steps')} steps on each kind of source, best checkpoint on the "
+            f"kind's own dev set; SI-SDRi per track and averaged, SDRi averaged (dB, mean ± 95 % CI) on the fixed "
+            f"real test set ({n_real} mixtures) and on MTASS-tiny's test set ({n_tiny}):", "",
+            "| Training sources | CPU-min | real: Speech | Music | Noise | Avg SI-SDRi | Avg SDRi "
+            "| tiny: Avg SI-SDRi | Avg SDRi |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for k in keys:
+        v = kinds[k]
+        real, tiny = v["real"], v["tiny"]
+        rows.append(f"| {k} | {v['training']['cpu_minutes']:.1f} | "
+                    + " | ".join(f"{real['si_sdri'][t]['mean']:.2f}" for t in TRACKS)
+                    + f" | {_pm(real['si_sdri']['avg'])} | {_pm(real['sdri']['avg'])} | "
+                    + f"{_pm(tiny['si_sdri']['avg'])} | {_pm(tiny['sdri']['avg'])} |")
+    for label, v in base.get("real", {}).items():
+        tiny = base.get("tiny", {}).get(label)
+        rows.append(f"| _baseline: {label}_ | – | "
+                    + " | ".join(f"{v['si_sdri'][t]['mean']:.2f}" for t in TRACKS)
+                    + f" | {v['si_sdri']['avg']['mean']:.2f} | {v['sdri']['avg']['mean']:.2f} | "
+                    + (f"{tiny['si_sdri']['avg']['mean']:.2f} | {tiny['sdri']['avg']['mean']:.2f} |"
+                       if tiny else "– | – |"))
+    paired = res.get("paired", {})
+    if paired:
+        rows += ["", "Paired differences over the same mixtures (a − b, mean ± 95 % CI; n.s. where the interval "
+                 "contains zero):", "",
+                 "| a − b | real: Speech SI-SDRi | Music | Noise | Avg SI-SDRi | Avg SDRi | tiny: Avg SI-SDRi "
+                 "| Avg SDRi |", "|---|---|---|---|---|---|---|---|"]
+        for comp, d in paired.items():
+            r, t = d["real"], d["tiny"]
+            rows.append(f"| {comp} | " + " | ".join(_delta(r["si_sdri"][tr], True) for tr in TRACKS)
+                        + f" | {_delta(r['si_sdri']['avg'], True)} | {_delta(r['sdri']['avg'], True)} | "
+                        + f"{_delta(t['si_sdri']['avg'], True)} | {_delta(t['sdri']['avg'], True)} |")
+    return "\n".join(rows)
+
+
+def real_test_verdict_markdown(name: str = "real_test") -> str | None:
+    """One computed paragraph: by how much real + synthetic sources beat synthetic ones on the real test set."""
+    res = _result(name)
+    a, b = REAL_TEST_HEADLINE
+    d = (res or {}).get("paired", {}).get(f"{a} - {b}")
+    if d is None:
+        return None
+    r, t = d["real"], d["tiny"]
+    si, sdr = r["si_sdri"]["avg"], r["sdri"]["avg"]
+    both = _beyond(si) and _beyond(sdr) and si["mean"] > 0 and sdr["mean"] > 0
+    verdict = ("beyond its 95 % interval" if both else "not beyond its 95 % interval on both measures")
+    gain = "gains" if si["mean"] > 0 else "loses"
+    tiny_si = t["si_sdri"]["avg"]
+    tiny_word = "gains" if tiny_si["mean"] > 0 else "loses"
+    per_track = ", ".join(f"{tr} {_delta(r['si_sdri'][tr], True)}" for tr in TRACKS)
+    steps = res.get("steps")
+    text = (f"**Real sources pay on real recordings.** Trained for the same {steps} steps, the model that mixed "
+            f"real recordings into its sources ({a}) {gain} {abs(si['mean']):.2f} ± {si['ci95']:.2f} dB average "
+            f"SI-SDRi ({sdr['mean']:+.2f} ± {sdr['ci95']:.2f} dB SDRi) on the real test set against the same model "
+            f"trained on synthetic sources only, {verdict} (per track: {per_track}). On MTASS-tiny's synthetic "
+            f"test set it {tiny_word} {abs(tiny_si['mean']):.2f} ± {tiny_si['ci95']:.2f} dB SI-SDRi.")
+    if not both:
+        text = text.replace("**Real sources pay on real recordings.**", "**Real sources on real recordings.**")
+    return text
+
+
+#: Extra models measured with the CPU reproduction's plan into their own json (the five's file stays the
+#: paper comparison): ``{model: results name}``.
+EXTRA_REPRODUCTIONS = {"bsrnn": "reproduction_cpu_bsrnn"}
+#: The same model trained on real + synthetic sources for the same steps (benchmarks/real_sources.py):
+#: ``{model: results name}``.
+REAL_TEST_RUNS = {"conv_tasnet": "real_test", "bsrnn": "real_test_bsrnn"}
+EXTRA_LABELS = {"bsrnn": "BSRNN (band-split RNN)"}
+
+
+def model_label(name: str) -> str:
+    """The display name of a registry model (the paper's label for the five)."""
+    paper = paper_table()
+    return paper[name]["label"] if name in paper else EXTRA_LABELS.get(name, name)
+
+
+def equal_budget_markdown(mode: str = "cpu") -> str | None:
+    """Every lite model at the CPU reproduction's equal CPU budget (``reproduction_<mode>.json`` and the
+    extra models' files), with the one-thread step cost of ``efficient_models.json``: what a CPU-minute buys."""
+    main = _result(f"reproduction_{mode}")
+    if main is None:
+        return None
+    models = dict(main["models"])
+    for name, file in EXTRA_REPRODUCTIONS.items():
+        extra = _result(file)
+        if extra is not None and name in extra.get("models", {}):
+            models[name] = extra["models"][name]
+    cost = (_result("efficient_models") or {}).get("models", {})
+    minutes = main["plan"].get("cpu_minutes")
+    rows = [f"Every lite model with the same CPU budget ({minutes:g} CPU-min of training on one thread, MTASS-tiny, "
+            f"dynamic mixing, negative-SNR loss; best dev checkpoint), scored on MTASS-tiny's test set "
+            f"({main['models'][next(iter(main['models']))]['n_items']} mixtures); CPU seconds per training step "
+            f"(batch 4 × 4 s, one thread) from `benchmarks/efficient_models.py`:", "",
+            "| Model | params | GMAC/s | CPU s / step | steps in budget | avg SDRi | avg SI-SDRi |",
+            "|---|---|---|---|---|---|---|"]
+    order = sorted(models, key=lambda m: -models[m]["sdri"]["avg"]["mean"])
+    for m in order:
+        v = models[m]
+        c = cost.get(m, {})
+        step = f"{c['cpu_s_per_step_min']:.2f}" if c else "–"
+        rows.append(f"| {model_label(m)} | {v['params'] / 1e6:.2f} M | {v['macs_per_second'] / 1e9:.2f} | {step} | "
+                    f"{v['training']['step']} | {_pm(v['sdri']['avg'])} | {_pm(v['si_sdri']['avg'])} |")
+    base = main.get("baselines", {}).get("mixture/3")
+    if base:
+        rows.append(f"| _baseline: mixture/3_ | – | – | – | – | {base['sdri']['avg']['mean']:.2f} | "
+                    f"{base['si_sdri']['avg']['mean']:.2f} |")
+    extra = [m for m in EXTRA_REPRODUCTIONS if m in models]
+    if extra:
+        from .reproduce import paired_difference
+
+        best_five = next(m for m in order if m in main["models"])
+        for m in extra:
+            pair = {"models": {m: models[m], best_five: main["models"][best_five]}}
+            d = {metric: paired_difference([pair], m, best_five, metric) for metric in ("sdri", "si_sdri")}
+            rows += ["", f"{model_label(m)} − {model_label(best_five)} (the best of the five) over the same mixtures: "
+                     f"avg SDRi {_delta(d['sdri'], True)}, avg SI-SDRi {_delta(d['si_sdri'], True)} dB."]
+    return "\n".join(rows)
+
+
+def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
+    """Models trained the same steps on the same ``kind`` of sources, on the fixed real test set: scores,
+    CPU cost, dB per CPU-minute, and the paired difference of each to the first."""
+    runs = {m: _result(f) for m, f in REAL_TEST_RUNS.items()}
+    runs = {m: r for m, r in runs.items() if r and kind in r.get("kinds", {})}
+    if len(runs) < 1:
+        return None
+    first = next(iter(runs))
+    rows = [f"Trained on `{kind}` sources for the same steps (one thread), scored on the fixed real test set "
+            f"(SI-SDRi per track and averaged, SDRi averaged; dB, mean ± 95 % CI):", "",
+            "| Model | steps | CPU-min | Speech | Music | Noise | Avg SI-SDRi | Avg SDRi | SI-SDRi per CPU-min |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for m, r in runs.items():
+        v = r["kinds"][kind]
+        real, cpu = v["real"], v["training"]["cpu_minutes"]
+        rows.append(f"| {model_label(m)} | {v['training']['steps']} | {cpu:.1f} | "
+                    + " | ".join(f"{real['si_sdri'][t]['mean']:.2f}" for t in TRACKS)
+                    + f" | {_pm(real['si_sdri']['avg'])} | {_pm(real['sdri']['avg'])} | "
+                    + f"{real['si_sdri']['avg']['mean'] / cpu:.3f} |")
+    from .evaluate import paired_mean_ci
+
+    for m, r in runs.items():
+        if m == first:
+            continue
+        a, b = r["kinds"][kind]["real"]["per_mixture"], runs[first]["kinds"][kind]["real"]["per_mixture"]
+        d = {metric: paired_mean_ci(b[metric]["avg"], a[metric]["avg"]) for metric in ("si_sdri", "sdri")}
+        rows += ["", f"{model_label(m)} − {model_label(first)} over the same real mixtures: avg SI-SDRi "
+                 f"{_delta(d['si_sdri'], True)}, avg SDRi {_delta(d['sdri'], True)} dB."]
+    return "\n".join(rows)
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -340,7 +509,9 @@ SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "pro
             "ranking_table": ranking_markdown, "real_table": real_markdown,
             "budget_table": budget_markdown, "augment_table": augment_markdown,
             "augment_long_table": lambda: augment_markdown("real_gap_augment_1600"),
-            "attribution_table": attribution_markdown, "course_table": course_markdown,
+            "attribution_table": attribution_markdown, "real_test_table": real_test_markdown,
+            "real_test_verdict": real_test_verdict_markdown, "equal_budget_table": equal_budget_markdown,
+            "real_test_models_table": real_test_models_markdown, "course_table": course_markdown,
             "checks_table": checks_markdown}
 
 # Files whose marked sections are rendered (README.md first).

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import REPO_ROOT, TRACKS, data_root
-from .models import MODEL_NAMES, build_model
+from .models import ALL_MODELS, MODEL_NAMES, build_model
 from .profile import count_params, macs_per_second
 from .results import paper_table, read_json, write_json
 
@@ -308,31 +308,33 @@ PRETRAINED = ("complex_mtassnet", "conv_tasnet")
 def export_pretrained(names=PRETRAINED, mode: str = "cpu", run_root: str | Path | None = None) -> list[Path]:
     """Ship the reproduction's best lite checkpoints as ``mtass_lite/pretrained/<name>_lite.pt``.
 
-    Weights are stored in float16 (half the size; ``load_state_dict`` casts them back to float32) with
-    a note of what they were trained on and for how long, so ``python -m mtass_lite separate`` works
-    right after set-up.
+    Through :func:`mtass_lite.shipped.ship`: weights in float16 (half the size; ``load_state_dict``
+    casts them back to float32) with a note of what they were trained on and for how long (sources,
+    hours of training audio, recipe, steps, CPU seconds), so ``python -m mtass_lite separate`` works
+    right after set-up. ``benchmarks/shipped_models.py`` then scores them for the model card.
     """
-    import torch
-
-    from .separate import pretrained_path
-    from .train import load_checkpoint, save_checkpoint
+    from . import separate as sep
+    from .data.tiny import read_marker
+    from .shipped import ship
 
     run_root = Path(run_root) if run_root is not None else REPO_ROOT / "runs" / f"reproduce_{mode}"
     written = []
     for name in names:
         run_dir = run_root / name
-        model, ckpt = load_checkpoint(run_dir / "best.pt")
         ev = read_json(run_dir / "eval.json")
-        state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-        payload = {"model": state, "model_name": ckpt["model_name"], "model_size": ckpt.get("model_size"),
-                   "model_config": ckpt.get("model_config"),
-                   "trained": {"data": f"MTASS-tiny (synthetic; {ev['data_root'].rsplit('/', 1)[-1]})",
-                               "recipe": f"python -m mtass_lite reproduce --mode {mode}",
-                               **ev["training"]},
-                   "test_sdri": {t: ev["summary"]["sdri"][t]["mean"] for t in (*TRACKS, "avg")}}
-        path = pretrained_path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(path, payload)
+        data_name = ev["data_root"].rstrip("/").rsplit("/", 1)[-1]
+        marker = read_marker(ev["data_root"]) if Path(ev["data_root"]).is_dir() else None
+        hours = None
+        if marker:  # hours of training mixtures (dynamic mixing draws new combinations of the same sources)
+            hours = round(marker["mixtures"]["train"] * marker["config"]["segment_seconds"] / 3600, 4)
+        training = ev["training"]
+        trained = {"sources": f"MTASS-tiny (synthetic; {data_name})",
+                   "data": f"MTASS-tiny (synthetic; {data_name})",  # the older key
+                   "hours": hours, "recipe": f"python -m mtass_lite reproduce --mode {mode}",
+                   "steps": training.get("step"), **training}
+        # sep.pretrained_path, looked up now: tests point it elsewhere
+        path = ship(run_dir / "best.pt", name, "lite", trained=trained, path=sep.pretrained_path(name),
+                    test_sdri={t: ev["summary"]["sdri"][t]["mean"] for t in (*TRACKS, "avg")})
         written.append(path)
     return written
 
@@ -387,7 +389,10 @@ def main(argv=None) -> int:
                    help="cpu: lite models, MTASS-tiny with dynamic mixing, equal CPU-time budget (10 CPU-minutes of training per model: under an hour in all on one core), one shared objective (negative SNR); "
                         "cpu_released: the same with each model's released objective; "
                         "full: paper models on the real data (GPU); smoke: a 1-minute check of the mechanics")
-    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=MODEL_NAMES)
+    p.add_argument("--models", nargs="+", default=list(MODEL_NAMES), choices=ALL_MODELS,
+                   help="default: the five of the MTASS comparison; bsrnn (chapter 13) only when named")
+    p.add_argument("--out", help="results/<out>.json (default reproduction_<mode>[_seed<N>]); "
+                                 "e.g. an extra model measured with the same plan into its own file")
     p.add_argument("--data", help="dataset root (default: MTASS-tiny, or $MTASS_DATA_ROOT/mtass in full mode)")
     p.add_argument("--cpu-minutes", type=float, help="CPU-time budget per model (overrides the mode's)")
     p.add_argument("--runs", help="where the training runs go (default runs/reproduce_<mode>)")
@@ -398,12 +403,13 @@ def main(argv=None) -> int:
                    help=f"afterwards, ship the best {' and '.join(PRETRAINED)} as mtass_lite/pretrained/<name>_lite.pt")
     a = p.parse_args(argv)
     try:
-        summary = reproduce(a.mode, a.models, a.data, a.runs, cpu_minutes=a.cpu_minutes, progress=not a.no_progress,
+        summary = reproduce(a.mode, a.models, a.data, a.runs, results_name=a.out, cpu_minutes=a.cpu_minutes, progress=not a.no_progress,
                             seed=a.seed)
     except KeyboardInterrupt as e:  # the checkpoint is kept: the same command continues
         print(f"[reproduce] stopped: {e}", file=sys.stderr)
         return 130
-    plot_reproduction(summary, f"sdri_{a.mode}" + ("" if a.seed is None else f"_seed{a.seed}"))
+    if set(summary["models"]) <= set(MODEL_NAMES):  # the figure sets ours beside the paper's five
+        plot_reproduction(summary, a.out or (f"sdri_{a.mode}" + ("" if a.seed is None else f"_seed{a.seed}")))
     if a.export_pretrained:
         for path in export_pretrained(mode=a.mode, run_root=a.runs):
             print("[reproduce] shipped", path.relative_to(REPO_ROOT))

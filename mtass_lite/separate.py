@@ -7,10 +7,11 @@ linear ramps summing to one, so memory does not grow with the file and chunk sea
 - :func:`iter_separate` / :func:`separate_array`: ``mixture[T] -> estimates[3, T]`` (16 kHz mono).
 - :func:`separate_file`: read any length / sample rate / channel count (downmixed and resampled to
   16 kHz mono, block by block, with a note), write ``<out>/<name>/{speech,music,noise}.wav``.
-- :func:`resolve_model`: a registry name with shipped weights (``mtass_lite/pretrained/<name>_lite.pt``)
-  or a checkpoint written by :mod:`mtass_lite.train`.
+- :func:`resolve_model`: shipped weights (``mtass_lite/pretrained/<name>_<size>.pt``, see
+  :mod:`mtass_lite.shipped`; by default the best shipped model on the real test set) or a checkpoint
+  written by :mod:`mtass_lite.train`.
 
-Command line: ``python -m mtass_lite separate song.wav --model complex_mtassnet``.
+Command line: ``python -m mtass_lite separate song.wav`` (``--model conv_tasnet``, ``--list``).
 """
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ import torch
 
 from . import SAMPLE_RATE, TRACKS
 from .audio import AudioError, atomic_path, audio_info, to_mono
+from .shipped import PRETRAINED_DIR, default_model, pretrained_path  # noqa: F401  (pretrained_path: older home)
 
 log = logging.getLogger(__name__)
 
-PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 CHUNK_SECONDS = 10.0
 OVERLAP_SECONDS = 1.0
 # Chunks shorter than this are zero-padded before the model sees them: STFT front ends reflect-pad
@@ -255,14 +256,16 @@ def separate_file(
     return paths
 
 
-def pretrained_path(name: str) -> Path:
-    """Where shipped weights for registry model ``name`` live: ``mtass_lite/pretrained/<name>_lite.pt``."""
-    return PRETRAINED_DIR / f"{name}_lite.pt"
-
-
 def resolve_model(name: str | None = None, checkpoint: str | os.PathLike | None = None,
-                  device: str = "auto") -> torch.nn.Module:
+                  device: str = "auto", size: str = "lite") -> torch.nn.Module:
     """A model ready to separate: from ``checkpoint`` if given, else the shipped weights of ``name``.
+
+    With neither, the default shipped model (:func:`mtass_lite.shipped.default_model`: the model card's
+    best on the real test set, else Complex-MTASSNet lite).
+
+    Args:
+        name: a shipped name (``mtass_lite/pretrained/<name>_<size>.pt``; ``separate --list`` shows them).
+        size: the size part of the shipped file name (default ``lite``).
 
     Raises:
         PretrainedNotFoundError: ``name`` has no shipped weights (the message says how to train them).
@@ -271,12 +274,15 @@ def resolve_model(name: str | None = None, checkpoint: str | os.PathLike | None 
 
     if checkpoint is None:
         if name is None:
-            raise ValueError("choose a model: a registry name (--model) or a checkpoint (--checkpoint)")
-        checkpoint = pretrained_path(name)
-        if not checkpoint.exists():
+            name, size = default_model()
+        # (one argument for lite: older code replaces pretrained_path with a one-argument function)
+        checkpoint = pretrained_path(name, size) if size != "lite" else pretrained_path(name)
+        if not Path(checkpoint).exists():
+            preset = "fast" if size == "lite" else "full"
             raise PretrainedNotFoundError(
-                f"no pretrained weights for {name!r}: {checkpoint} is missing. Train a model with\n"
-                f"  python -m mtass_lite train --model {name} --preset fast --out runs/{name}\n"
+                f"no pretrained weights for {name!r} ({size}): {checkpoint} is missing "
+                f"(`python -m mtass_lite separate --list` shows what ships). Train a model with\n"
+                f"  python -m mtass_lite train --model {name} --preset {preset} --out runs/{name}\n"
                 f"then separate with --checkpoint runs/{name}/best.pt"
             )
     model, _ = load_checkpoint(checkpoint, map_location="cpu")

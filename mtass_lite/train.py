@@ -205,9 +205,10 @@ def load_config(model: str | None = None, preset: str | None = None, config: str
 
 
 def _registry_names() -> tuple[str, ...]:
-    from .models import MODEL_NAMES
+    """Every registry model (the MTASS five and the extras): for these a missing preset file is an error."""
+    from .models import ALL_MODELS
 
-    return MODEL_NAMES
+    return ALL_MODELS
 
 
 # --------------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_committed_players_are_embedded_and_play(src):
         assert np.abs(audio).max() > 1e-4, f"{src.stem}: player {j} is silent"
 
 
-@pytest.mark.parametrize("nn", ["06", "07", "08", "09", "10"])
+@pytest.mark.parametrize("nn", ["06", "07", "08", "09", "10", "13"])
 def test_model_chapters_play_reference_estimate_and_residual(nn):
     (src,) = [p for p in SOURCES if p.stem.startswith(nn)]
     html_text = "".join(_html_outputs(json.loads(src.with_suffix(".ipynb").read_text())))

@@ -71,3 +71,22 @@ def test_separate_without_weights_says_how_to_get_them(tmp_path, monkeypatch, ca
     assert main(["separate", str(song), "--model", "complex_mtassnet"]) == 1
     err = capsys.readouterr().err
     assert "complex_mtassnet_lite.pt" in err and "python -m mtass_lite train --model complex_mtassnet" in err
+
+
+def test_train_config_names_its_run_folder_and_continues_there(tmp_path):
+    """A recipe file (model, data, out_dir, steps) is the whole command: run twice with a larger
+    max_steps, the second call continues the first run in the recipe's folder."""
+    data = make_tiny_dataset(tmp_path / "data", n_train=4, n_dev=1, n_test=1)
+    run = tmp_path / "recipe_run"
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"model: _tiny_helpers:TinySeparator\ndata_root: {data}\nout_dir: {run}\nsegment: 0.25\n"
+                      f"batch_size: 2\nvalid_every: 2\nvalid_items: 1\nmax_steps: 2\nprogress: false\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), str(TESTS.parent)]))
+    cmd = [sys.executable, "-m", "mtass_lite", "train", "--config", str(recipe)]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads((run / "summary.json").read_text())["last_step"] == 2
+    p = subprocess.run(cmd + ["--max-steps", "4"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "resuming" in p.stdout + p.stderr and json.loads((run / "summary.json").read_text())["last_step"] == 4
+    assert not (tmp_path / "runs").exists()  # nothing went to the default folder

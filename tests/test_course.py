@@ -3,17 +3,18 @@ import torch
 
 from mtass_lite import REPO_ROOT
 from mtass_lite.course import CHAPTER_OF, CHAPTER_RUNS, chapter_models, chapter_run_dir
-from mtass_lite.models import MODEL_NAMES, build_model
+from mtass_lite.models import ALL_MODELS, MODEL_NAMES, build_model
 from mtass_lite.train import save_weights
 
 
-def test_chapter_runs_cover_the_five_models():
-    assert tuple(CHAPTER_RUNS) == MODEL_NAMES
+def test_chapter_runs_cover_the_six_models():
+    assert tuple(CHAPTER_RUNS) == ALL_MODELS and ALL_MODELS[:5] == MODEL_NAMES
     assert {CHAPTER_OF[n][:2] for n in MODEL_NAMES} == {"06", "07", "08", "09", "10"}
+    assert CHAPTER_OF["bsrnn"] == "13_bsrnn"
     for name, rel in CHAPTER_RUNS.items():
         assert rel.startswith("runs/chapters/") and "lite" in rel
         assert chapter_run_dir(name) == REPO_ROOT / rel
-    assert len(set(CHAPTER_RUNS.values())) == len(MODEL_NAMES)
+    assert len(set(CHAPTER_RUNS.values())) == len(ALL_MODELS)
     assert "paper" in str(chapter_run_dir("gcrn", "paper"))
 
 

@@ -13,7 +13,7 @@ from mtass_lite.__main__ import main
 from mtass_lite.data import music_synth, noise_synth, speech_synth
 from mtass_lite.data.mixing import mix_at_snr
 from mtass_lite.metrics import sdr_improvement
-from mtass_lite.separate import pretrained_path
+from mtass_lite.shipped import pretrained_path, shipped
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +31,15 @@ def mixture_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("mix") / "mix.wav"
     sf.write(path, stems.sum(0), SAMPLE_RATE, subtype="FLOAT")
     return path, stems
+
+
+def test_every_shipped_file_records_its_training():
+    rows = shipped()
+    assert {(r["name"], r["size"]) for r in rows} >= {("complex_mtassnet", "lite"), ("conv_tasnet", "lite")}
+    for r in rows:
+        assert r["params"] > 0 and r["trained"].get("recipe"), r
+        assert r["trained"].get("sources") or r["trained"].get("data"), r  # `data`: files shipped before ship()
+        assert r["trained"].get("steps", r["trained"].get("step")), r
 
 
 @pytest.mark.parametrize("name", ["complex_mtassnet", "conv_tasnet"])

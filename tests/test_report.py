@@ -112,3 +112,42 @@ def test_ranking_table_says_which_claims_hold_under_both_objectives(tmp_path, mo
     assert "+2.00 |" in report.ranking_markdown()  # the other seed's Demucs − D3Net
     v = report.reproduction_verdict_markdown()
     assert v.startswith("Every lite model beats the mixture/3 baseline") and "not the paper's" in v
+
+
+def _kind_row(real, tiny, cpu_min=19.5):
+    row = _row(tiny, real)
+    for label in ("tiny", "real"):
+        row[label]["n_mixtures"] = 100 if label == "real" else 50
+    return {**row, "training": {"cpu_minutes": cpu_min}}
+
+
+def _paired(real_si, real_sdr, tiny_si, half=0.3):
+    def block(si, sdr):
+        return {"si_sdri": {t: _ci(si, half) for t in ("speech", "music", "noise", "avg")},
+                "sdri": {t: _ci(sdr, half) for t in ("speech", "music", "noise", "avg")}}
+    return {"real": block(real_si, real_sdr), "tiny": block(tiny_si, tiny_si)}
+
+
+def test_real_test_table_and_verdict_render_the_measured_comparison(tmp_path, monkeypatch):
+    from mtass_lite.results import write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    assert report.real_test_markdown("real_test") is None and report.real_test_verdict_markdown() is None
+    res = {"model": "conv_tasnet", "steps": 1400,
+           "kinds": {"real+synthetic": _kind_row(3.0, 5.0), "synthetic": _kind_row(1.0, 5.5)},
+           "baselines": {"real": {"mixture/3": _row(0.0, 0.0)["real"]}, "tiny": {"mixture/3": _row(0.0, 0.0)["tiny"]}},
+           "paired": {"real+synthetic - synthetic": _paired(2.0, 1.5, -0.5)}}
+    write_json("real_test", res)
+    table = report.real_test_markdown()
+    body = [ln for ln in table.splitlines() if ln.startswith("| ") and not ln.startswith("| Training")
+            and not ln.startswith("| a −")]
+    assert [ln.split("|")[1].strip() for ln in body][:2] == ["synthetic", "real+synthetic"]  # fixed kind order
+    assert "| real+synthetic - synthetic | +2.00 ± 0.30 |" in table and "(n.s.)" not in table.split("a − b")[1]
+    verdict = report.real_test_verdict_markdown()
+    assert verdict.startswith("**Real sources pay on real recordings.**")
+    assert "gains 2.00 ± 0.30 dB average SI-SDRi (+1.50 ± 0.30 dB SDRi)" in verdict and "beyond its 95 %" in verdict
+    assert "loses 0.50 ± 0.30 dB" in verdict
+    res["paired"] = {"real+synthetic - synthetic": _paired(0.2, 1.5, 0.1)}  # SI-SDRi interval contains 0
+    write_json("real_test", res)
+    verdict = report.real_test_verdict_markdown()
+    assert verdict.startswith("**Real sources on real recordings.**") and "not beyond its 95 % interval" in verdict

@@ -105,11 +105,16 @@ def test_unreadable_empty_and_missing_files_are_refused_by_name(tmp_path):
 
 
 def test_model_choice(tmp_path, monkeypatch):
-    import mtass_lite.separate as sep
+    import mtass_lite.shipped as sh
 
-    monkeypatch.setattr(sep, "PRETRAINED_DIR", tmp_path / "pretrained")
+    monkeypatch.setattr(sh, "PRETRAINED_DIR", tmp_path / "pretrained")
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path / "results"))  # no model card: the built-in default
     with pytest.raises(PretrainedNotFoundError, match=r"complex_mtassnet_lite\.pt.*\n.*mtass_lite train"):
         resolve_model("complex_mtassnet")
+    with pytest.raises(PretrainedNotFoundError, match=r"complex_mtassnet_lite\.pt"):
+        resolve_model()  # neither name nor checkpoint: the default shipped model, no longer an error
+    with pytest.raises(PretrainedNotFoundError, match=r"conv_tasnet_paper\.pt.*\n.*--preset full"):
+        resolve_model("conv_tasnet", size="paper")
     m = build_model_from_spec("_tiny_helpers:TinySeparator", config={"channels": 3})
     save_weights(m, tmp_path / "pretrained" / "tiny_lite.pt")
     loaded = resolve_model("tiny")
@@ -117,3 +122,5 @@ def test_model_choice(tmp_path, monkeypatch):
     for a, b in zip(loaded.state_dict().values(), m.state_dict().values()):
         assert torch.equal(a, b)
     assert isinstance(resolve_model(checkpoint=tmp_path / "pretrained" / "tiny_lite.pt"), TinySeparator)
+    save_weights(m, tmp_path / "pretrained" / "tiny_paper.pt")
+    assert isinstance(resolve_model("tiny", size="paper"), TinySeparator)

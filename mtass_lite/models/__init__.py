@@ -1,4 +1,11 @@
-"""The five models of the MTASS comparison behind one registry.
+"""The five models of the MTASS comparison, and extra separators, behind one registry.
+
+* :data:`MODEL_NAMES` — the five models of the MTASS comparison (gcrn, conv_tasnet, demucs, d3net,
+  complex_mtassnet): the paper's table, the course chapters and ``reproduce`` use exactly these.
+* :data:`EXTRA_MODELS` — separators outside that comparison: ``bsrnn``, a band-split RNN chosen for
+  separation quality per CPU-minute. They train, save, load and separate like the five, but the
+  five-model comparisons (course, reproduce, profile's paper table, released losses) leave them out.
+* :data:`ALL_MODELS` — both; :func:`build_model` and :func:`model_config` accept any of them.
 
 Every model is a ``torch.nn.Module`` with ``forward(mixture[B, T]) -> estimates[B, 3, T]`` (tracks in
 :data:`mtass_lite.TRACKS` order, same length as the input) and owns its front end.
@@ -12,13 +19,15 @@ import importlib
 
 import torch
 
-MODEL_NAMES = ("gcrn", "conv_tasnet", "demucs", "d3net", "complex_mtassnet")
+MODEL_NAMES = ("gcrn", "conv_tasnet", "demucs", "d3net", "complex_mtassnet")  # the MTASS comparison
+EXTRA_MODELS = ("bsrnn",)  # registry models outside the comparison
+ALL_MODELS = MODEL_NAMES + EXTRA_MODELS
 SIZES = ("paper", "lite")
 
 
 def _module(name: str):
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose one of {MODEL_NAMES}")
+    if name not in ALL_MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {ALL_MODELS}")
     return importlib.import_module(f"{__name__}.{name}")
 
 
@@ -35,7 +44,8 @@ def model_config(name: str, size: str = "lite", **overrides) -> dict:
 
 
 def build_model(name: str, size: str = "lite", **overrides) -> torch.nn.Module:
-    """Instantiate model ``name`` at preset ``size`` ("paper" or "lite") with ``overrides``.
+    """Instantiate model ``name`` (any of :data:`ALL_MODELS`) at preset ``size`` ("paper" or "lite") with
+    ``overrides``.
 
     The returned module carries ``model.mtass_name`` and ``model.mtass_config`` so a checkpoint can
     rebuild it (see :func:`mtass_lite.checkpoint.load_checkpoint`).
