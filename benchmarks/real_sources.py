@@ -59,7 +59,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from mtass_lite import REPO_ROOT, TRACKS, data_root
+from mtass_lite import REPO_ROOT, TRACKS, data_root, repo_relative
 
 KINDS = ("synthetic", "real", "real+synthetic")
 #: (a, b): the paired difference a - b over the same test mixtures
@@ -82,13 +82,7 @@ def segment_seconds() -> float:
     return float(TINY_DEFAULTS["segment_seconds"])
 
 
-def rel(p) -> str:
-    """``p`` relative to the repository when inside it (json and messages stay machine-independent)."""
-    p = Path(p).resolve()
-    try:
-        return str(p.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(p)
+rel = repo_relative  # paths in the json and messages, relative to the repository
 
 
 def kind_key(kind: str, seed: int) -> str:
@@ -241,25 +235,17 @@ def describe_training_data(a, kind: str, roots) -> dict:
 # Scores
 # ---------------------------------------------------------------------------------------------
 def score(model, test_roots: dict[str, Path]) -> dict:
-    """``{label: {"si_sdri"|"sdri": {track|"avg": mean_ci}, "n_mixtures", "per_mixture": {metric:
-    {track|"avg": {mixture id: dB}}}}}`` on the test split of each root (per-mixture rounded to 0.001 dB)."""
-    from mtass_lite.evaluate import evaluate_model, headline, per_item
+    """:func:`mtass_lite.evaluate.score_sets` on the test split of each root (per-mixture values kept)."""
+    from mtass_lite.evaluate import score_sets
 
-    row = {}
-    for label, root in test_roots.items():
-        res = evaluate_model(model, root, "test", progress=False)
-        row[label] = {**headline(res["summary"]), "n_mixtures": res["n_items"],
-                      "per_mixture": {m: {t: {i: round(v, 3) for i, v in per_item(res, m, t).items()}
-                                          for t in (*TRACKS, "avg")} for m in METRICS}}
-    return row
+    return score_sets(model, test_roots, metrics=METRICS)
 
 
 def baselines(test_roots: dict[str, Path]) -> dict:
     """``{label: {"mixture/3"|"silence": headline}}``: what doing (almost) nothing scores on each set."""
-    from mtass_lite.evaluate import baseline_summaries, headline
+    from mtass_lite.evaluate import baseline_sets
 
-    return {label: {name: headline(s) for name, s in baseline_summaries(root, "test").items()}
-            for label, root in test_roots.items()}
+    return baseline_sets(test_roots)
 
 
 def _diff(before: dict, after: dict) -> dict:
@@ -325,21 +311,31 @@ def run_settings(a, kind: str, seed: int) -> dict:
             "test_sets": test_set_settings(a)}
 
 
+def cached_row(rdir: Path, settings: dict, label: str, steps: int, name: str = SCORES) -> dict | None:
+    """The scores cached in run folder ``rdir`` (file ``name``) when they belong to ``settings`` (else None);
+    refuses a run trained beyond ``steps`` (its scores would not be the budget's)."""
+    cache = rdir / name
+    if cache.exists():
+        cached = json.loads(cache.read_text())
+        if cached.get("settings") == settings:
+            print(f"{label}: scored earlier ({rel(cache)})", flush=True)
+            return cached["row"]
+    ledger = rdir / "cpu_budget.json"
+    if ledger.exists() and json.loads(ledger.read_text()).get("step", 0) > steps:
+        raise SystemExit(f"{rel(rdir)} is trained beyond {steps} steps: pass that --steps or another --runs")
+    return None
+
+
 def train_and_score(a, kind: str, seed: int, roots) -> dict:
     """Train ``kind`` (resuming), score it on both test sets; cached in the run folder."""
     from mtass_lite.reproduce import ReproPlan, train_within_cpu_budget
 
     rdir = run_dir(a, kind, seed)
     settings = run_settings(a, kind, seed)
+    cached = cached_row(rdir, settings, f"[real_sources] {kind_key(kind, seed)}", a.steps)
+    if cached is not None:
+        return cached
     cache = rdir / SCORES
-    if cache.exists():
-        cached = json.loads(cache.read_text())
-        if cached.get("settings") == settings:
-            print(f"[real_sources] {kind_key(kind, seed)}: scored earlier ({rel(cache)})", flush=True)
-            return cached["row"]
-    ledger = rdir / "cpu_budget.json"
-    if ledger.exists() and json.loads(ledger.read_text()).get("step", 0) > a.steps:
-        raise SystemExit(f"{rel(rdir)} is trained beyond {a.steps} steps: pass that --steps or another --runs")
 
     import torch
 

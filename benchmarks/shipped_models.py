@@ -44,7 +44,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from mtass_lite import REPO_ROOT, TRACKS, data_root
+from mtass_lite import TRACKS, data_root, repo_relative
 
 METRICS = ("si_sdri", "sdri")
 TEST_SETS = ("real", "tiny")
@@ -59,13 +59,7 @@ REAL_TEXT = ("MTASS recipe (mtass_lite.data.mixing): music and noise at SNR ~ U(
              "from real recordings only")
 
 
-def rel(p) -> str:
-    """``p`` relative to the repository when inside it (json and messages stay machine-independent)."""
-    p = Path(p).resolve()
-    try:
-        return str(p.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(p)
+rel = repo_relative  # paths in the json and messages, relative to the repository
 
 
 def build_hint(real: Path) -> str:
@@ -164,25 +158,17 @@ def identity(test_sets: dict) -> dict:
 # Scores
 # ---------------------------------------------------------------------------------------------
 def score(model, roots: dict[str, Path], max_items: int | None, progress: bool) -> dict:
-    """``{set: {"si_sdri"|"sdri": {track|"avg": mean_ci}, "n_mixtures", "per_mixture": {metric:
-    {track|"avg": {mixture id: dB}}}}}`` (as benchmarks/real_sources.py's score, with max_items)."""
-    from mtass_lite.evaluate import evaluate_model, headline, per_item
+    """:func:`mtass_lite.evaluate.score_sets` (per-mixture values kept), the first ``max_items`` mixtures."""
+    from mtass_lite.evaluate import score_sets
 
-    row = {}
-    for label, root in roots.items():
-        res = evaluate_model(model, root, "test", max_items=max_items, progress=progress)
-        row[label] = {**headline(res["summary"]), "n_mixtures": res["n_items"],
-                      "per_mixture": {m: {t: {i: round(v, 3) for i, v in per_item(res, m, t).items()}
-                                          for t in (*TRACKS, "avg")} for m in METRICS}}
-    return row
+    return score_sets(model, roots, max_items=max_items, progress=progress, metrics=METRICS)
 
 
 def baselines(roots: dict[str, Path], max_items: int | None) -> dict:
     """``{set: {"mixture/3"|"silence": headline}}``."""
-    from mtass_lite.evaluate import baseline_summaries, headline
+    from mtass_lite.evaluate import baseline_sets
 
-    return {label: {name: headline(s) for name, s in baseline_summaries(root, "test", max_items).items()}
-            for label, root in roots.items()}
+    return baseline_sets(roots, max_items=max_items)
 
 
 def _mean(row: dict, ts: str, metric: str, track: str = "avg") -> float:

@@ -290,18 +290,11 @@ def rs_args(a) -> SimpleNamespace:
 
 
 def score_sets(model, roots: dict[str, Path], max_items: int | None) -> dict:
-    """:func:`rs.score` (all mixtures), or the same rows on the first ``max_items`` mixtures (smoke runs)."""
-    if max_items is None:
-        return rs.score(model, roots)
-    from mtass_lite.evaluate import evaluate_model, headline, per_item
+    """:func:`mtass_lite.evaluate.score_sets` (as real_sources scores), on the first ``max_items`` mixtures
+    in smoke runs."""
+    from mtass_lite.evaluate import score_sets as score
 
-    row = {}
-    for label, root in roots.items():
-        res = evaluate_model(model, root, "test", max_items=max_items, progress=False)
-        row[label] = {**headline(res["summary"]), "n_mixtures": res["n_items"],
-                      "per_mixture": {m: {t: {i: round(v, 3) for i, v in per_item(res, m, t).items()}
-                                          for t in (*TRACKS, "avg")} for m in METRICS}}
-    return row
+    return score(model, roots, max_items=max_items, metrics=METRICS)
 
 
 def hybrid_roots(synthetic_root: Path, real_root: Path, name: str) -> dict[str, Path]:
@@ -342,15 +335,10 @@ def train_piper(a, variant: Path, test_roots: dict, designs: dict) -> dict:
 
     rdir = Path(a.runs) / ENGINE / a.model
     settings = run_settings(a, variant)
+    cached = rs.cached_row(rdir, settings, f"[tts_speech] {ENGINE}", a.steps, name=SCORES)
+    if cached is not None:
+        return cached
     cache = rdir / SCORES
-    if cache.exists():
-        cached = json.loads(cache.read_text())
-        if cached.get("settings") == settings:
-            print(f"[tts_speech] {ENGINE}: scored earlier ({rs.rel(cache)})", flush=True)
-            return cached["row"]
-    ledger = rdir / "cpu_budget.json"
-    if ledger.exists() and json.loads(ledger.read_text()).get("step", 0) > a.steps:
-        raise SystemExit(f"{rs.rel(rdir)} is trained beyond {a.steps} steps: pass that --steps or another --runs")
     import torch
 
     plan = ReproPlan("lite", "fast", cpu_minutes=None, chunk_steps=a.chunk_steps, eval_items=None,

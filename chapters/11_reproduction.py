@@ -335,7 +335,8 @@ Markdown(verdict) if verdict else print("results/real_test.json has no real+synt
 #   track most, and real speech costs the most overall. Re-mixing, tilting, re-pitching or
 #   reverberating the *synthetic* sources does not give them the sound of recorded voices and songs;
 #   at the budgets we can afford, none of those augmentations narrows the gap beyond run-to-run noise.
-#   Speech that sounds recorded is what the data needs next.
+#   Recorded sources in the training mixtures are what moves the real-recording scores (the section
+#   on training with real recordings above), at a cost on the synthetic test set.
 
 # %%
 if have_cpu:

@@ -17,6 +17,16 @@ MODES = ("fast", "full")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def repo_relative(p) -> str:
+    """``p`` relative to the repository when inside it, else absolute: paths in results and messages stay
+    machine-independent."""
+    p = Path(p).resolve()
+    try:
+        return str(p.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(p)
+
+
 def get_mode(mode: str | None = None) -> str:
     """The run mode: ``fast`` (tiny data, lite models, CPU minutes; the default) or ``full``.
 

@@ -210,6 +210,29 @@ def evaluate_model(
     }
 
 
+def score_sets(model, roots: dict, split: str = "test", max_items: int | None = None, progress: bool = False,
+               metrics=("si_sdri", "sdri"), decimals: int = 3) -> dict:
+    """One model on several data sets: ``{label: {metric: {track|"avg": mean_ci}, "n_mixtures",
+    "per_mixture": {metric: {track|"avg": {mixture id: dB}}}}}`` for ``roots = {label: data root}``.
+
+    The per-mixture values (rounded to ``decimals``) let two models scored on the same mixtures be
+    compared pairwise later (:func:`paired_mean_ci`) without separating anything again.
+    """
+    out = {}
+    for label, root in roots.items():
+        res = evaluate_model(model, root, split, max_items=max_items, progress=progress)
+        out[label] = {**headline(res["summary"]), "n_mixtures": res["n_items"],
+                      "per_mixture": {m: {t: {i: round(v, decimals) for i, v in per_item(res, m, t).items()}
+                                          for t in (*TRACKS, "avg")} for m in metrics}}
+    return out
+
+
+def baseline_sets(roots: dict, split: str = "test", max_items: int | None = None) -> dict:
+    """``{label: {"mixture/3"|"silence": headline}}``: what doing (almost) nothing scores on each data set."""
+    return {label: {name: headline(s) for name, s in baseline_summaries(root, split, max_items).items()}
+            for label, root in roots.items()}
+
+
 def baseline_summaries(data_root: str | os.PathLike, split: str = "test", max_items: int | None = None,
                        progress: bool | None = False, **kwargs) -> dict[str, dict]:
     """Summaries of the trivial separators of :data:`mtass_lite.baselines.BASELINES` on a split.

@@ -499,6 +499,43 @@ def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
     return "\n".join(rows)
 
 
+def tts_markdown(name: str = "tts_speech") -> str | None:
+    """The speech-engine decision for MTASS-tiny (benchmarks/tts_speech.py), in computed sentences."""
+    res = _result(name)
+    if res is None:
+        return None
+    d, n = res["decision"], res["decision"]["numbers"]
+    build, engine = res["variant"], res["engine"]
+    e, p = n["espeak_effect_of_real_speech"], n["piper_effect_of_real_speech"]
+    real = res["paired"]["piper - espeak"]["real"]
+    tiny = res["paired"]["piper - espeak"]["tiny"]
+    steps = res["settings"].get("steps")
+    packages = ", ".join(f"{k} {v}" for k, v in engine["packages"].items())
+    repro = {True: "bit-identical when rebuilt", False: "NOT bit-identical when rebuilt",
+             None: "not checked for reproducibility"}[build.get("reproducible")]
+    failed = {"real_speech_cost_shrinks_beyond_ci": "the real-speech cost did not shrink beyond its interval",
+              "build_within_limit": f"the build took over {n['build_limit_seconds']:g} s",
+              "bit_reproducible": "the build is not bit-reproducible",
+              "not_worse_on_real_speech": "the neural-voice model is worse on the real test set's speech track"}
+    why = "; ".join(failed.get(f, f) for f in d["failed"])
+    return (f"**Speech engine: {'the neural voice is adopted' if d['adopt'] else 'eSpeak NG stays'}** "
+            f"(`benchmarks/tts_speech.py`, `results/{name}.json`). The candidate: English speakers read by "
+            f"the Piper voice `{engine['voice']}` shipped inside a PyPI wheel ({packages}; Mandarin stays eSpeak), "
+            f"speakers varied by accent, rate, the voice's noise and a Praat pitch/formant shift. Its MTASS-tiny "
+            f"variant built in {build['build_seconds']:.0f} s (wall, while other jobs ran; limit "
+            f"{n['build_limit_seconds']:g} s) and is {repro}. Conv-TasNet lite trained the same {steps} steps on "
+            f"each: the effect of real speech (2 × 2 × 2 attribution, average SI-SDRi) is "
+            f"{e['mean']:+.2f} ± {e['ci95']:.2f} dB for the eSpeak-trained model and {p['mean']:+.2f} ± {p['ci95']:.2f} dB "
+            f"for the neural-voice one; on the fixed real test set the neural-voice model differs by "
+            f"{_delta(real['si_sdri']['speech'], True)} dB SI-SDRi on the speech track and "
+            f"{_delta(real['si_sdri']['avg'], True)} dB averaged over the tracks, and on MTASS-tiny's (eSpeak) test "
+            f"set by {_delta(tiny['si_sdri']['avg'], True)} dB. "
+            + (f"It is adopted: {d['rule']}." if d["adopt"] else
+               f"It is not adopted ({why}); the rule: {d['rule']}. The engine stays available for variants "
+               f"(`pip install \"mtass_lite[tts]\"`, `python data_scripts/make_tiny.py --speech piper --root "
+               f"data/tiny_piper`)."))
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -511,7 +548,8 @@ SECTIONS = {"paper_table": paper_markdown, "oracle_table": oracle_markdown, "pro
             "augment_long_table": lambda: augment_markdown("real_gap_augment_1600"),
             "attribution_table": attribution_markdown, "real_test_table": real_test_markdown,
             "real_test_verdict": real_test_verdict_markdown, "equal_budget_table": equal_budget_markdown,
-            "real_test_models_table": real_test_models_markdown, "course_table": course_markdown,
+            "real_test_models_table": real_test_models_markdown, "tts_decision": tts_markdown,
+            "course_table": course_markdown,
             "checks_table": checks_markdown}
 
 # Files whose marked sections are rendered (README.md first).

@@ -176,3 +176,16 @@ def test_comparison_table_without_baselines_has_no_verdict(data):
     res = evaluate_model(MixtureThirds(), data, "test", max_items=2)
     table = comparison_table(res, "m")
     assert list(table.columns) == ["m SDRi", "± 95 % CI", "m SI-SDRi"]
+
+
+def test_score_sets_keeps_per_mixture_values_that_pair_up(data):
+    from mtass_lite.evaluate import baseline_sets, paired_mean_ci, score_sets
+
+    rows = score_sets(MixtureThirds(), {"a": data, "b": data}, max_items=2)
+    assert set(rows) == {"a", "b"} and rows["a"]["n_mixtures"] == 2
+    per = rows["a"]["per_mixture"]["sdri"]
+    assert set(per) == {"speech", "music", "noise", "avg"} and len(per["avg"]) == 2
+    assert np.mean(list(per["avg"].values())) == pytest.approx(rows["a"]["sdri"]["avg"]["mean"], abs=1e-3)
+    assert paired_mean_ci(per["avg"], rows["b"]["per_mixture"]["sdri"]["avg"])["mean"] == 0
+    base = baseline_sets({"a": data}, max_items=2)["a"]["mixture/3"]
+    assert base["sdri"]["avg"]["mean"] == pytest.approx(rows["a"]["sdri"]["avg"]["mean"], abs=1e-6)

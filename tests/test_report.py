@@ -151,3 +151,25 @@ def test_real_test_table_and_verdict_render_the_measured_comparison(tmp_path, mo
     write_json("real_test", res)
     verdict = report.real_test_verdict_markdown()
     assert verdict.startswith("**Real sources on real recordings.**") and "not beyond its 95 % interval" in verdict
+
+
+def test_tts_decision_renders_the_measured_rule(tmp_path, monkeypatch):
+    from mtass_lite.results import write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    assert report.tts_markdown() is None
+    block = {"si_sdri": {t: _ci(0.3, 0.2) for t in ("speech", "music", "noise", "avg")}}
+    res = {"decision": {"adopt": False, "failed": ["real_speech_cost_shrinks_beyond_ci"], "rule": "the rule",
+                        "numbers": {"espeak_effect_of_real_speech": _ci(-2.0, 0.3),
+                                    "piper_effect_of_real_speech": _ci(-1.9, 0.3), "build_limit_seconds": 180}},
+           "variant": {"build_seconds": 167.5, "reproducible": True},
+           "engine": {"voice": "en_US-joe-medium", "packages": {"piper-tts": "1.8.0"}},
+           "settings": {"steps": 1400}, "paired": {"piper - espeak": {"real": block, "tiny": block}}}
+    write_json("tts_speech", res)
+    text = report.tts_markdown()
+    assert text.startswith("**Speech engine: eSpeak NG stays**") and "built in 168 s" in text
+    assert "-2.00 ± 0.30 dB for the eSpeak-trained model and -1.90 ± 0.30 dB" in text
+    assert "did not shrink beyond its interval" in text and "bit-identical" in text
+    res["decision"].update(adopt=True, failed=[])
+    write_json("tts_speech", res)
+    assert report.tts_markdown().startswith("**Speech engine: the neural voice is adopted**")
