@@ -415,6 +415,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 else None
         self.best = {"valid_sdri": -math.inf, "step": 0}
         self.train_seconds = 0.0
+        self.cpu_seconds = 0.0  # process CPU time of the run (steps, validation, saving), over every resume
+        self._cpu_mark = time.process_time()
         self.last_saved_step = 0
         torch.manual_seed(cfg.seed * 1000 + self.rank)  # dropout etc.; replaced by the saved state on resume
         start = self._load_for_resume()
@@ -442,6 +444,7 @@ class Trainer:
                                rank=self.rank, device=self.device, seed=self.config.seed)
         self.best = dict(ckpt.get("best") or self.best)
         self.train_seconds = float(ckpt.get("train_seconds", 0.0))
+        self.cpu_seconds = float(ckpt.get("cpu_seconds") or 0.0)
         self._print(f"resuming {self.out_dir} from step {ckpt['step']}")
         return int(ckpt["step"])
 
@@ -543,6 +546,11 @@ class Trainer:
         self._barrier()
         return scores
 
+    def cpu_total(self) -> float:
+        """CPU seconds this run has used so far (this process, since set-up, plus what the resumed
+        checkpoint recorded): what "CPU-hours of training" means in a model card."""
+        return self.cpu_seconds + time.process_time() - self._cpu_mark
+
     def _save_last(self, step: int) -> None:
         """All ranks call this (RNG states are gathered); rank 0 writes ``last.pt``."""
         states = [rng_state(self.device)]
@@ -553,7 +561,7 @@ class Trainer:
             self.run.save_last(training_payload(
                 self.model, self.optimizer, self.scaler, step=step, rng=states, world_size=self.world_size,
                 data_root=self.data_root, config=self.config.to_dict(), resume_config=self.config.resume_dict(),
-                best=self.best, train_seconds=self.train_seconds))
+                best=self.best, train_seconds=self.train_seconds, cpu_seconds=self.cpu_total()))
         self.last_saved_step = step
         self._barrier()
 
@@ -577,6 +585,7 @@ class Trainer:
             "best_valid_sdri": _finite_or_none(self.best.get("valid_sdri")),
             "log": str(self.run.log),
             "wall_seconds": round(wall, 3),
+            "cpu_seconds": round(self.cpu_total(), 3),
             "stopped": stopped,
             "resumed_from": self.resumed_from,
             "device": str(self.device),

@@ -64,7 +64,8 @@ def set_rng_state(state: dict, device: torch.device) -> None:
 # last.pt
 # --------------------------------------------------------------------------------------------------
 def training_payload(model, optimizer, scaler, *, step: int, rng: list, world_size: int, data_root,
-                     config: dict, resume_config: dict, best: dict, train_seconds: float) -> dict:
+                     config: dict, resume_config: dict, best: dict, train_seconds: float,
+                     cpu_seconds: float | None = None) -> dict:
     """What ``last.pt`` holds. ``rng`` has one :func:`rng_state` per rank; ``config`` is the full
     :class:`~mtass_lite.train.TrainConfig` as a dict, ``resume_config`` the part that must match."""
     return {
@@ -80,6 +81,7 @@ def training_payload(model, optimizer, scaler, *, step: int, rng: list, world_si
         "resume_config": resume_config,
         "best": dict(best),
         "train_seconds": train_seconds,
+        "cpu_seconds": cpu_seconds,  # process CPU time of the run so far, summed over resumes
     }
 
 

@@ -178,7 +178,7 @@ PINNED_VALID_SDRI = {4: 1.6337845001016433, 6: 3.223553027450398}
 PINNED_WEIGHT_SUMS = {"conv1.weight": -2.6016666903160512, "conv1.bias": 0.7643493060022593,
                       "conv2.weight": -0.3462104413192719, "conv2.bias": 0.023643463850021362}
 LAST_KEYS = ["model", "model_name", "model_size", "model_config", "model_class", "optimizer", "scaler", "step",
-             "rng", "world_size", "data_root", "config", "resume_config", "best", "train_seconds"]
+             "rng", "world_size", "data_root", "config", "resume_config", "best", "train_seconds", "cpu_seconds"]
 LOG_HEADER = ("step,epoch,loss,loss_speech,loss_music,loss_noise,lr,grad_norm,seconds,"
               "valid_sdri,valid_sdri_speech,valid_sdri_music,valid_sdri_noise")
 
@@ -196,8 +196,11 @@ def test_training_matches_the_pinned_run_and_a_split_run_resumes_bit_exactly(tmp
         return Trainer(TinySeparator(), data, small_config(out, max_steps=steps)).fit()
 
     run(tmp_path / "whole", 6)
-    run(tmp_path / "split", 3)  # stopped half way (final step 3: validated and checkpointed) ...
-    assert run(tmp_path / "split", 6)["resumed_from"] == 3  # ... and resumed in a new Trainer
+    first_half = run(tmp_path / "split", 3)  # stopped half way (final step 3: validated and checkpointed) ...
+    second_half = run(tmp_path / "split", 6)
+    assert second_half["resumed_from"] == 3  # ... and resumed in a new Trainer
+    # CPU time is summed over resumes: the resumed run goes on from the first half's figure
+    assert 0 < first_half["cpu_seconds"] < second_half["cpu_seconds"]
 
     whole, split = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("whole", "split"))
     for k in ("model", "optimizer", "rng"):
@@ -220,7 +223,8 @@ def test_training_matches_the_pinned_run_and_a_split_run_resumes_bit_exactly(tmp
     assert list(best) == [*LAST_KEYS[:5], "step", "valid", "config", "data_root"] and best["step"] == 6
     assert set(json.loads((tmp_path / "whole" / "summary.json").read_text())) == {
         "best_checkpoint", "last_checkpoint", "last_step", "best_step", "best_valid_sdri", "log", "wall_seconds",
-        "stopped", "resumed_from", "device", "world_size"}
+        "cpu_seconds", "stopped", "resumed_from", "device", "world_size"}
+    assert whole["cpu_seconds"] > 0 and split["cpu_seconds"] == pytest.approx(second_half["cpu_seconds"], abs=1)
 
 
 def test_augmentations_are_looked_up_in_mtass_lite_train(tmp_path, data):
