@@ -163,7 +163,7 @@ def test_tts_decision_renders_the_measured_rule(tmp_path, monkeypatch):
                         "numbers": {"espeak_effect_of_real_speech": _ci(-2.0, 0.3),
                                     "piper_effect_of_real_speech": _ci(-1.9, 0.3), "build_limit_seconds": 180}},
            "variant": {"build_seconds": 167.5, "reproducible": True},
-           "engine": {"voice": "en_US-joe-medium", "packages": {"piper-tts": "1.8.0"}},
+           "engine": {"name": "piper", "voice": "en_US-joe-medium", "packages": {"piper-tts": "1.8.0"}},
            "settings": {"steps": 1400}, "paired": {"piper - espeak": {"real": block, "tiny": block}}}
     write_json("tts_speech", res)
     text = report.tts_markdown()
@@ -171,5 +171,13 @@ def test_tts_decision_renders_the_measured_rule(tmp_path, monkeypatch):
     assert "-2.00 ± 0.30 dB for the eSpeak-trained model and -1.90 ± 0.30 dB" in text
     assert "did not shrink beyond its interval" in text and "bit-identical" in text
     res["decision"].update(adopt=True, failed=[])
+    res["engine"]["name"] = "piper"
     write_json("tts_speech", res)
+    from mtass_lite.data import tts
+
+    monkeypatch.setattr(tts, "DEFAULT_ENGINE", "espeak")
+    text = report.tts_markdown()
+    assert text.startswith("**Speech engine: the measurement says adopt the neural voice; the default is not "
+                           "switched yet**") and "still builds with espeak" in text
+    monkeypatch.setattr(tts, "DEFAULT_ENGINE", "piper")
     assert report.tts_markdown().startswith("**Speech engine: the neural voice is adopted**")
