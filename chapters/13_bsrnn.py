@@ -102,7 +102,7 @@ def edges_by_hand(widths, n_fft=512, sr=SAMPLE_RATE):
 for name, widths in (("paper", PAPER_BANDS), ("lite", LITE_BANDS)):
     e = edges_by_hand(widths)
     assert e == band_edges(512, SAMPLE_RATE, widths)
-    print(f"{name}: {len(e) - 1} bands, widths in bins {sorted(set(np.diff(e)))}, "
+    print(f"{name}: {len(e) - 1} bands, widths in bins {sorted({int(w) for w in np.diff(e)})}, "
           f"first bands end at {[round(x * 31.25) for x in e[1:5]]} Hz")
 
 # %%
