@@ -181,3 +181,30 @@ def test_tts_decision_renders_the_measured_rule(tmp_path, monkeypatch):
                            "switched yet**") and "still builds with espeak" in text
     monkeypatch.setattr(tts, "DEFAULT_ENGINE", "piper")
     assert report.tts_markdown().startswith("**Speech engine: the neural voice is adopted**")
+
+
+def test_shipped_card_renders_the_default_and_what_the_goal_misses(tmp_path, monkeypatch):
+    from mtass_lite.results import write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    assert report.shipped_markdown() is None
+
+    def model(real_avg, music, met=False):
+        row = _row(5.0, real_avg)
+        row["real"]["si_sdri"]["music"] = _ci(music)
+        row["training"] = {"sources": "real + synthetic", "steps": 9000, "cpu_hours": 1.5}
+        row["goal"] = {"met": met, "real_si_sdri_avg": {"value": real_avg, "min": 5.0, "met": real_avg >= 5},
+                       "real_si_sdri_each_track": {"values": {"speech": real_avg, "music": music, "noise": real_avg},
+                                                   "min": 3.0, "met": min(real_avg, music) >= 3},
+                       "real_sdri_each_track_vs_thirds": {"margin_db": 3.0, "met": False},
+                       "tiny_loss": {"max_loss_db": 1.0, "met": True}}
+        return row
+
+    card = {"models": {"a_lite": model(1.5, 0.5), "b_lite": model(2.5, 1.0)}, "default": "b_lite",
+            "goal_rule": "the rule.", "baselines": {"real": {"mixture/3": _row(0, 4.75)["real"]}}}
+    write_json("shipped_models", card)
+    text = report.shipped_markdown()
+    body = [ln for ln in text.splitlines() if ln.startswith("| `")]
+    assert body[0].startswith("| `b_lite` (default) |") and body[1].startswith("| `a_lite` |")  # best first
+    assert "misses: average SI-SDRi 2.50 of 5 dB; each track ≥ 3 dB SI-SDRi (lowest: music 1.00)" in text
+    assert text.rstrip().endswith("The goal — the rule.")
