@@ -415,7 +415,7 @@ def real_test_verdict_markdown(name: str = "real_test") -> str | None:
 EXTRA_REPRODUCTIONS = {"bsrnn": "reproduction_cpu_bsrnn"}
 #: The same model trained on real + synthetic sources for the same steps (benchmarks/real_sources.py):
 #: ``{model: results name}``.
-REAL_TEST_RUNS = {"conv_tasnet": "real_test", "bsrnn": "real_test_bsrnn"}
+REAL_TEST_RUNS = {"conv_tasnet": "real_test", "bsrnn": "real_test_bsrnn", "d3net": "real_test_d3net"}
 EXTRA_LABELS = {"bsrnn": "BSRNN (band-split RNN)"}
 
 

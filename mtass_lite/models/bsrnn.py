@@ -49,20 +49,14 @@ its cost is 2 x 12 BLSTMs run over every (band, frame).
 
 ``"lite"`` (two CPU cores): the same network with N=48 features, BLSTMs of 32 units per direction,
 4 blocks, coarser bands (200 Hz to 1 kHz, 500 Hz to 4 kHz, 1 kHz to 8 kHz: 6, 16 and 32 bins, K = 15)
-and hop 256: **957,856** parameters, **0.226 GMAC/s** (Conv-TasNet lite: 0.35 M, 0.18 GMAC/s). One
-training step (batch 4 x 4 s, negative-SNR loss, forward + backward + Adam, one thread:
-``torch.set_num_threads(1)``), measured in one run beside Conv-TasNet lite while the 2-core machine
-was busy with two other single-thread jobs (1-minute load average 3.0-3.5, this run included):
-**0.52 s** of CPU (minimum of 5 steps after 2 warm-ups; median 0.53 s, wall 0.79 s) against
-Conv-TasNet lite's 0.62 s (median 0.66 s, wall 0.94 s); a repeat, each model timed twice in turn at
-load 3.6-4.0, gave 0.57 and 0.60 s against 0.65 and 0.71 s (medians about equal). How the lite size
-was chosen (same conditions, CPU s per step, Conv-TasNet lite 0.53-0.71 s in those runs): N=32 /
-hidden 32 0.37-0.47 s, with 5 blocks 0.50 s; N=40 / hidden 40 0.65 s; N=48 / hidden 48 0.76 s; N=64 /
-hidden 64 / 3 blocks 0.84 s; the paper's 30 bands (N=32) 1.05 s; hop 128 1.08 s. Bands and frames
-cost most (both BLSTMs run over every band and frame), so the lite model spends its budget on wider
-features rather than finer bands or frames.
-Separation quality per CPU-minute has not been measured yet (``benchmarks/efficient_models.py`` times
-the six lite models; a training comparison is still to do).
+and hop 256: **957,856** parameters, **0.226 GMAC/s** (Conv-TasNet lite: 0.35 M, 0.18 GMAC/s); 77 % of
+the parameters are the per-band mask heads. The size was chosen by the CPU time of one training step
+(batch 4 x 4 s, one thread) against Conv-TasNet lite's in the same runs: bands and frames cost most (both
+BLSTMs run over every band and frame), so the lite model spends its budget on wider features rather than
+finer bands or frames. Measured since (chapter 13): the step costs of all six lite models on one thread
+(``benchmarks/efficient_models.py``, ``results/efficient_models.json``), and separation per CPU-minute
+with the CPU reproduction's plan (``results/reproduction_cpu_bsrnn.json``) and on real recordings
+(``results/real_test_bsrnn.json``): at this size BSRNN is not yet the efficient choice.
 """
 from __future__ import annotations
 
@@ -226,8 +220,7 @@ CONFIGS = {
     # 24,196,624 params, 77.7 GMAC/s. Train it on a GPU.
     "paper": dict(n_fft=512, hop=128, window="hamming", bands=PAPER_BANDS, N=128, hidden=256, n_layers=12,
                   mlp_ratio=4),
-    # 957,856 params, 0.226 GMAC/s; train step (batch 4 x 4 s, fwd+bwd+Adam, one thread) 0.52 s of CPU
-    # against Conv-TasNet lite's 0.62 s in the same run (2-core machine busy with two other jobs).
+    # 957,856 params, 0.226 GMAC/s; step costs in results/efficient_models.json (chapter 13).
     "lite": dict(n_fft=512, hop=256, window="hamming", bands=LITE_BANDS, N=48, hidden=32, n_layers=4,
                  mlp_ratio=4),
 }
