@@ -15,6 +15,7 @@
 # - to listen to a separation before scoring it: mixture, reference and each model's estimate,
 # - to compare spectrograms of a reference and its estimate and name what went wrong,
 # - how SDRi depends on the input SNRs of music and noise, and what the worst mixtures have in common,
+# - to hear the default shipped model on a real recording, and what the model card says of it,
 # - to separate your own recording with the shipped weights.
 #
 # The two shipped models (`mtass_lite/pretrained/`) are a lite Complex-MTASSNet and a lite Conv-TasNet
@@ -254,11 +255,39 @@ sentence += ("Their SNRs average " + ", ".join(f"`{s}` {w:+.1f} dB (test set {a:
 Markdown(sentence)
 
 # %% [markdown]
-# ## 5. Separate your own file
+# ## 5. Real recordings: the default shipped model
+# `python -m mtass_lite separate` without `--model` uses the shipped model that separates real
+# recordings best: the model card `results/shipped_models.json` (written by
+# `benchmarks/shipped_models.py`) scores every shipped file on a fixed real test set of 100 recipe
+# mixtures of real speech, songs and noise, and on MTASS-tiny's test set:
+
+# %%
+from mtass_lite import report
+from mtass_lite.shipped import REAL_EXAMPLE, default_model
+
+card = report.shipped_markdown()
+Markdown(card) if card else print("results/shipped_models.json is missing: run benchmarks/shipped_models.py")
+
+# %% [markdown]
+# Listen to the default on one real mixture of that test set (its speech, song and noise are CC BY
+# recordings, credited in `mtass_lite/data/examples/real_mixture/ATTRIBUTION.md`): reference | estimate |
+# residual per track, with the scores beside them. The residual is what the model missed of a track and
+# what it let in from the others; compare it with the MTASS-tiny mixtures of section 1.
+
+# %%
+name, size = default_model()
+default = resolve_model(name, size=size, device="cpu")
+real_mix = load_audio(REAL_EXAMPLE / "mixture.flac")
+real_refs = np.stack([load_audio(REAL_EXAMPLE / f"{t}.flac") for t in TRACKS])
+real_est = separate_array(default, real_mix)
+viz.listen_separation(real_mix, real_refs, real_est, caption=f"default shipped model {name}_{size} on a real mixture")
+
+# %% [markdown]
+# ## 6. Separate your own file
 # Any length, rate and channel count: the file is downmixed and resampled to 16 kHz, separated in
 # overlapping chunks and written as three wav files. Here we make a 44.1 kHz stereo file from a test
 # mixture to show the path; replace `my_file` with your recording, or run
-# `python -m mtass_lite separate my.wav --model complex_mtassnet` in a terminal.
+# `python -m mtass_lite separate my.wav` in a terminal (the default model; `--model NAME` for another).
 
 # %%
 import logging

@@ -30,6 +30,9 @@ from .audio import atomic_path
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 _PACKAGED_DIR = PRETRAINED_DIR
 CARD_NAME = "shipped_models.json"
+#: A real 6-s mixture and its three references (CC BY sources, credited in its ATTRIBUTION.md): mixture
+#: 000001 of the fixed real test set, for the default-model test and chapter 12's players.
+REAL_EXAMPLE = Path(__file__).resolve().parent / "data" / "examples" / "real_mixture"
 FALLBACK_DEFAULT = ("complex_mtassnet", "lite")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 

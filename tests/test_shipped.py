@@ -1,7 +1,7 @@
 """What ships (mtass_lite.shipped): the default model, `ship`, `separate --list`, and the issue's
 Done-when check: the default shipped weights separate a committed real recording better than mixture/3.
 
-The real mixture (tests/data/real_mixture) is mixture 000001 of the real test set, committed with its
+The real mixture (mtass_lite/data/examples/real_mixture, also heard in chapter 12) is mixture 000001 of the real test set, committed with its
 three sources' attribution (ATTRIBUTION.md); it was picked by licence, in id order, not by score.
 """
 import json
@@ -22,7 +22,7 @@ from mtass_lite.__main__ import main
 from mtass_lite.baselines import ScaledMixture
 from mtass_lite.checkpoint import build_model_from_spec, save_weights
 
-REAL = Path(__file__).resolve().parent / "data" / "real_mixture"
+from mtass_lite.shipped import REAL_EXAMPLE as REAL
 
 
 @pytest.fixture
