@@ -164,3 +164,26 @@ def test_the_default_shipped_model_beats_mixture_thirds_on_a_real_recording(tmp_
            f"SI-SDRi {dict(zip(TRACKS, si_sdri.round(2)))} avg {si_sdri.mean():.2f} dB")
     assert np.all(np.isfinite(est)) and np.all(np.isfinite(sdri)) and np.all(np.isfinite(si_sdri)), msg
     assert sdri.mean() > base.mean(), msg
+
+
+def test_ship_run_records_what_the_recipe_trained(tmp_path, monkeypatch):
+    """A recipe's run (train --config) ships its best checkpoint with sources, hours, steps and CPU time."""
+    import json as _json
+
+    from _tiny_helpers import make_tiny_dataset
+    from mtass_lite.shipped import ship_run
+    from mtass_lite.train import Trainer, load_config
+
+    data = make_tiny_dataset(tmp_path / "data", n_train=3, n_dev=1, n_test=1)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"model: conv_tasnet\nsize: lite\nmodel_overrides: {{N: 16, L: 8, B: 8, H: 16, P: 3, X: 2, R: 1}}\n"
+                      f"data_root: {data}\nout_dir: {tmp_path / 'run'}\nsegment: 0.25\nbatch_size: 2\n"
+                      f"valid_every: 2\nvalid_items: 1\nmax_steps: 4\nprogress: false\n")
+    cfg = load_config(None, None, recipe)
+    Trainer(cfg.model, data, cfg).fit()
+    path = ship_run(recipe, "tiny_real", "fabricated test sources", path=tmp_path / "tiny_real_lite.pt")
+    tr = torch.load(path, weights_only=False)["trained"]
+    n_samples = sum(sf.info(p).frames for p in (data / "train" / "mixture").glob("*.wav"))
+    assert tr["sources"] == "fabricated test sources" and tr["run_steps"] == 4 and tr["steps"] in (2, 4)
+    assert tr["hours"] == pytest.approx(n_samples / 16000 / 3600, abs=1e-4) and tr["cpu_seconds"] > 0
+    assert tr["recipe"].endswith("recipe.yaml") and _json.dumps(tr)  # plain data
