@@ -112,6 +112,7 @@ def ship(checkpoint_path: str | os.PathLike, name: str | None = None, size: str 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
+    path.chmod(0o644)  # package data: readable by everyone (the atomic temporary file is private)
     return path
 
 
