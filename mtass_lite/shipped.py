@@ -136,33 +136,6 @@ def describe(path: str | os.PathLike) -> dict:
             "model_name": payload.get("model_name"), "trained": payload.get("trained") or {}}
 
 
-def ship_run(recipe: str | os.PathLike, name: str, sources: str, path: str | os.PathLike | None = None) -> Path:
-    """Ship the best checkpoint of the run a training recipe (``train --config``) continues.
-
-    The ``trained`` record says what the weights saw and what they cost: ``sources`` (words), ``hours`` of
-    training mixtures (train split: mixtures x their length), ``steps`` (the best checkpoint's step, chosen on
-    the dev split), ``run_steps`` and ``cpu_seconds`` (the whole run's process CPU time so far, summed over
-    resumes by the Trainer), the recipe command, and ``augment`` (dynamic mixing re-pairs the stems every step).
-    """
-    import json
-
-    from .train import load_config
-
-    cfg = load_config(None, None, recipe)
-    run = Path(cfg.out_dir)
-    summary = json.loads((run / "summary.json").read_text())
-    last = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
-    import soundfile as sf
-
-    seconds = sum(sf.info(p).duration for p in sorted((Path(cfg.data_root) / "train" / "mixture").glob("*")))
-    trained = {"sources": sources, "data": str(cfg.data_root), "hours": round(seconds / 3600, 4),
-               "steps": summary["best_step"], "run_steps": int(last["step"]),
-               "cpu_seconds": round(float(last.get("cpu_seconds") or 0.0), 1),
-               "best_dev_sdri": summary.get("best_valid_sdri"), "augment": cfg.augment, "loss": cfg.loss,
-               "recipe": f"python -m mtass_lite train --config {Path(recipe).as_posix()}"}
-    return ship(run / "best.pt", name, cfg.size, trained=trained, path=path)
-
-
 def shipped() -> list[dict]:
     """The shipped files present, sorted by file name: ``[{name, size, file, params, model_name, trained}]``."""
     d = pretrained_dir()

@@ -171,7 +171,7 @@ def test_ship_run_records_what_the_recipe_trained(tmp_path, monkeypatch):
     import json as _json
 
     from _tiny_helpers import make_tiny_dataset
-    from mtass_lite.shipped import ship_run
+    from mtass_lite.reproduce import ship_run
     from mtass_lite.train import Trainer, load_config
 
     data = make_tiny_dataset(tmp_path / "data", n_train=3, n_dev=1, n_test=1)
