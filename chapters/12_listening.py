@@ -18,9 +18,10 @@
 # - to hear the default shipped model on a real recording, and what the model card says of it,
 # - to separate your own recording with the shipped weights.
 #
-# The two shipped models (`mtass_lite/pretrained/`) are a lite Complex-MTASSNet and a lite Conv-TasNet
-# trained on MTASS-tiny by `python -m mtass_lite reproduce`; the first cells say which reproduction
-# run they come from, read from the weights themselves.
+# Sections 1–4 and 6 use two of the shipped models (`mtass_lite/pretrained/`), a lite Complex-MTASSNet and
+# a lite Conv-TasNet trained on MTASS-tiny by `python -m mtass_lite reproduce`; the first cells say which
+# reproduction run they come from, read from the weights themselves. Section 5 listens to the default
+# model of `separate`, trained on real recordings, and shows the model card of everything that ships.
 
 # %% tags=["parameters"]
 import os
