@@ -235,7 +235,7 @@ table = report.equal_budget_markdown()
 Markdown(table) if table else print("results/reproduction_cpu.json is missing: run python -m mtass_lite reproduce")
 
 # %%
-equal = {**read_json("reproduction_cpu")["models"], **read_json("reproduction_cpu_bsrnn")["models"]}
+equal = report.equal_budget_models()  # the five of reproduction_cpu.json and BSRNN's own file
 order = sorted(equal, key=lambda m: -equal[m]["sdri"]["avg"]["mean"])
 rank = order.index("bsrnn") + 1
 Markdown(f"At the same CPU budget the lite BSRNN ranks **{rank} of {len(order)}** in average SDRi on MTASS-tiny "
@@ -257,8 +257,7 @@ real_table = report.real_test_models_markdown()
 Markdown(real_table) if real_table else print("results/real_test*.json: no real+synthetic runs yet")
 
 # %%
-real_runs = {m: read_json(f)["kinds"]["real+synthetic"] for m, f in report.REAL_TEST_RUNS.items()
-             if (results_dir() / f"{f}.json").exists() and "real+synthetic" in read_json(f).get("kinds", {})}
+real_runs = {m: r["kinds"]["real+synthetic"] for m, r in report.real_test_runs("real+synthetic").items()}
 rate = {m: r["real"]["si_sdri"]["avg"]["mean"] / r["training"]["cpu_minutes"] for m, r in real_runs.items()}
 best_real = max(rate, key=rate.get)
 Markdown(f"Per CPU-minute of training on real + synthetic sources, **{report.model_label(best_real)}** gains the most "

@@ -415,7 +415,11 @@ def real_test_verdict_markdown(name: str = "real_test") -> str | None:
 EXTRA_REPRODUCTIONS = {"bsrnn": "reproduction_cpu_bsrnn"}
 #: The same model trained on real + synthetic sources for the same steps (benchmarks/real_sources.py):
 #: ``{model: results name}``.
-REAL_TEST_RUNS = {"conv_tasnet": "real_test", "bsrnn": "real_test_bsrnn", "d3net": "real_test_d3net"}
+#: The same 1400 steps on real + synthetic sources (benchmarks/real_sources.py --model NAME --out FILE); the
+#: first is the reference of the paired differences.
+REAL_TEST_RUNS = {"conv_tasnet": "real_test", "gcrn": "real_test_gcrn", "demucs": "real_test_demucs",
+                  "d3net": "real_test_d3net", "complex_mtassnet": "real_test_complex_mtassnet",
+                  "bsrnn": "real_test_bsrnn"}
 EXTRA_LABELS = {"bsrnn": "BSRNN (band-split RNN)"}
 
 
@@ -425,9 +429,10 @@ def model_label(name: str) -> str:
     return paper[name]["label"] if name in paper else EXTRA_LABELS.get(name, name)
 
 
-def equal_budget_markdown(mode: str = "cpu") -> str | None:
-    """Every lite model at the CPU reproduction's equal CPU budget (``reproduction_<mode>.json`` and the
-    extra models' files), with the one-thread step cost of ``efficient_models.json``: what a CPU-minute buys."""
+def equal_budget_models(mode: str = "cpu") -> dict | None:
+    """``{model: its entry}`` of every lite model trained with the CPU reproduction's plan: the five of
+    ``reproduction_<mode>.json`` and the extra models' own files (:data:`EXTRA_REPRODUCTIONS`); None
+    without the main file."""
     main = _result(f"reproduction_{mode}")
     if main is None:
         return None
@@ -436,6 +441,15 @@ def equal_budget_markdown(mode: str = "cpu") -> str | None:
         extra = _result(file)
         if extra is not None and name in extra.get("models", {}):
             models[name] = extra["models"][name]
+    return models
+
+
+def equal_budget_markdown(mode: str = "cpu") -> str | None:
+    """Every lite model at the CPU reproduction's equal CPU budget (``reproduction_<mode>.json`` and the
+    extra models' files), with the one-thread step cost of ``efficient_models.json``: what a CPU-minute buys."""
+    main, models = _result(f"reproduction_{mode}"), equal_budget_models(mode)
+    if main is None or models is None:
+        return None
     cost = (_result("efficient_models") or {}).get("models", {})
     minutes = main["plan"].get("cpu_minutes")
     rows = [f"Every lite model with the same CPU budget ({minutes:g} CPU-min of training on one thread, MTASS-tiny, "
@@ -468,15 +482,22 @@ def equal_budget_markdown(mode: str = "cpu") -> str | None:
     return "\n".join(rows)
 
 
+def real_test_runs(kind: str = "real+synthetic") -> dict:
+    """``{model: its results/real_test*.json}`` for the models of :data:`REAL_TEST_RUNS` trained on ``kind``
+    sources (same steps, same data), in that order; models without such a run are left out."""
+    runs = {m: _result(f) for m, f in REAL_TEST_RUNS.items()}
+    return {m: r for m, r in runs.items() if r and kind in r.get("kinds", {})}
+
+
 def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
     """Models trained the same steps on the same ``kind`` of sources, on the fixed real test set: scores,
     CPU cost, dB per CPU-minute, and the paired difference of each to the first."""
-    runs = {m: _result(f) for m, f in REAL_TEST_RUNS.items()}
-    runs = {m: r for m, r in runs.items() if r and kind in r.get("kinds", {})}
+    runs = real_test_runs(kind)
     if len(runs) < 1:
         return None
     first = next(iter(runs))
-    rows = [f"Trained on `{kind}` sources for the same steps (one thread), scored on the fixed real test set "
+    rows = [f"Trained on `{kind}` sources for the same steps (one thread; the CPU-min column is what those steps "
+            f"cost each model), scored on the fixed real test set "
             f"(SI-SDRi per track and averaged, SDRi averaged; dB, mean ± 95 % CI):", "",
             "| Model | steps | CPU-min | Speech | Music | Noise | Avg SI-SDRi | Avg SDRi | SI-SDRi per CPU-min |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -579,17 +600,26 @@ def shipped_markdown(name: str = "shipped_models") -> str | None:
                    g["real_si_sdri_each_track"]["min"], *min(g["real_si_sdri_each_track"]["values"].items(),
                                                             key=lambda kv: kv[1]))
                if not g["real_si_sdri_each_track"]["met"] else None,
-               f"SDRi ≥ mixture/3 + {g['real_sdri_each_track_vs_thirds']['margin_db']:g} dB on each track"
+               _thirds_shortfall(g["real_sdri_each_track_vs_thirds"])
                if not g["real_sdri_each_track_vs_thirds"]["met"] else None,
                f"no more than {g['tiny_loss']['max_loss_db']:g} dB lost on MTASS-tiny"
                if not g["tiny_loss"]["met"] else None]
     missing = [m for m in missing if m]
     rows += ["", f"`separate` uses **`{default}`** without `--model`: of the shipped models, the best average "
              f"SI-SDRi on the real test set. "
-             + (f"It meets the goal." if best["goal"]["met"] else
+             + ("It meets the goal." if best["goal"]["met"] else
                 f"No shipped model reaches the goal yet; the best on real recordings, `{order[0]}`, misses: "
                 f"{'; '.join(missing)}.") + f" The goal — {card.get('goal_rule', '').rstrip('.')}."]
     return "\n".join(rows)
+
+
+def _thirds_shortfall(cond: dict) -> str:
+    """The SDRi-over-mixture/3 condition of the shipped-model goal, naming each track that misses it with
+    its SDRi and the SDRi it needs (mixture/3's + the margin)."""
+    m = cond["margin_db"]
+    short = [f"{t} {v:.2f} of {cond['mixture/3'][t] + m:.2f}" for t, v in cond["values"].items()
+             if v < cond["mixture/3"][t] + m]
+    return f"SDRi ≥ mixture/3 + {m:g} dB on each track ({', '.join(short)})"
 
 
 def _md_cell(text: str) -> str:

@@ -313,9 +313,8 @@ def export_pretrained(names=PRETRAINED, mode: str = "cpu", run_root: str | Path 
     hours of training audio, recipe, steps, CPU seconds), so ``python -m mtass_lite separate`` works
     right after set-up. ``benchmarks/shipped_models.py`` then scores them for the model card.
     """
-    from . import separate as sep
     from .data.tiny import read_marker
-    from .shipped import ship
+    from .shipped import pretrained_path, ship
 
     run_root = Path(run_root) if run_root is not None else REPO_ROOT / "runs" / f"reproduce_{mode}"
     written = []
@@ -332,8 +331,7 @@ def export_pretrained(names=PRETRAINED, mode: str = "cpu", run_root: str | Path 
                    "data": f"MTASS-tiny (synthetic; {data_name})",  # the older key
                    "hours": hours, "recipe": f"python -m mtass_lite reproduce --mode {mode}",
                    "steps": training.get("step"), **training}
-        # sep.pretrained_path, looked up now: tests point it elsewhere
-        path = ship(run_dir / "best.pt", name, "lite", trained=trained, path=sep.pretrained_path(name),
+        path = ship(run_dir / "best.pt", name, "lite", trained=trained, path=pretrained_path(name, "lite"),
                     test_sdri={t: ev["summary"]["sdri"][t]["mean"] for t in (*TRACKS, "avg")})
         written.append(path)
     return written

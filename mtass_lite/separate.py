@@ -28,7 +28,7 @@ import torch
 
 from . import SAMPLE_RATE, TRACKS
 from .audio import AudioError, atomic_path, audio_info, to_mono
-from .shipped import PRETRAINED_DIR, default_model, pretrained_path  # noqa: F401  (pretrained_path: older home)
+from .shipped import default_model, pretrained_path
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +275,7 @@ def resolve_model(name: str | None = None, checkpoint: str | os.PathLike | None 
     if checkpoint is None:
         if name is None:
             name, size = default_model()
-        # (one argument for lite: older code replaces pretrained_path with a one-argument function)
-        checkpoint = pretrained_path(name, size) if size != "lite" else pretrained_path(name)
+        checkpoint = pretrained_path(name, size)
         if not Path(checkpoint).exists():
             preset = "fast" if size == "lite" else "full"
             raise PretrainedNotFoundError(

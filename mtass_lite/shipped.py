@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sys
 from pathlib import Path
 
 import torch
@@ -28,7 +27,6 @@ from . import results_dir
 from .audio import atomic_path
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
-_PACKAGED_DIR = PRETRAINED_DIR
 CARD_NAME = "shipped_models.json"
 #: A real 6-s mixture and its three references (CC BY sources, credited in its ATTRIBUTION.md): mixture
 #: 000001 of the fixed real test set, for the default-model test and chapter 12's players.
@@ -38,14 +36,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
 
 def pretrained_dir() -> Path:
-    """The folder of shipped weights: :data:`PRETRAINED_DIR`.
-
-    ``mtass_lite.separate.PRETRAINED_DIR`` is the same folder under its older name: a test (or a
-    user) that points either one elsewhere moves both.
-    """
-    sep = sys.modules.get("mtass_lite.separate")
-    legacy = getattr(sep, "PRETRAINED_DIR", _PACKAGED_DIR) if sep is not None else _PACKAGED_DIR
-    return Path(legacy) if Path(legacy) != _PACKAGED_DIR else Path(PRETRAINED_DIR)
+    """The folder of shipped weights: :data:`PRETRAINED_DIR`, looked up at each call (tests point it elsewhere)."""
+    return Path(PRETRAINED_DIR)
 
 
 def pretrained_path(name: str, size: str = "lite") -> Path:

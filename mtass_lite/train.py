@@ -547,9 +547,17 @@ class Trainer:
         return scores
 
     def cpu_total(self) -> float:
-        """CPU seconds this run has used so far (this process, since set-up, plus what the resumed
-        checkpoint recorded): what "CPU-hours of training" means in a model card."""
-        return self.cpu_seconds + time.process_time() - self._cpu_mark
+        """CPU seconds this run has used so far (every process since set-up, plus what the resumed
+        checkpoint recorded): what "CPU-hours of training" means in a model card.
+
+        Under torchrun the ranks' process times are summed, so every rank must call this (it is
+        called from :meth:`_save_last` and :meth:`_finish`, which all ranks run)."""
+        own = time.process_time() - self._cpu_mark
+        if self.world_size > 1:
+            t = torch.tensor([own], dtype=torch.float64, device=self.device)
+            dist.all_reduce(t)
+            own = float(t.item())
+        return self.cpu_seconds + own
 
     def _save_last(self, step: int) -> None:
         """All ranks call this (RNG states are gathered); rank 0 writes ``last.pt``."""
@@ -557,11 +565,12 @@ class Trainer:
         if self.world_size > 1:
             states = [None] * self.world_size
             dist.all_gather_object(states, rng_state(self.device))
+        cpu_seconds = self.cpu_total()  # collective under torchrun
         if self.is_main:
             self.run.save_last(training_payload(
                 self.model, self.optimizer, self.scaler, step=step, rng=states, world_size=self.world_size,
                 data_root=self.data_root, config=self.config.to_dict(), resume_config=self.config.resume_dict(),
-                best=self.best, train_seconds=self.train_seconds, cpu_seconds=self.cpu_total()))
+                best=self.best, train_seconds=self.train_seconds, cpu_seconds=cpu_seconds))
         self.last_saved_step = step
         self._barrier()
 

@@ -63,9 +63,9 @@ def test_train_evaluate_separate_round_trip(tmp_path, capsys):
 
 
 def test_separate_without_weights_says_how_to_get_them(tmp_path, monkeypatch, capsys):
-    import mtass_lite.separate as sep
+    import mtass_lite.shipped as sh
 
-    monkeypatch.setattr(sep, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(sh, "PRETRAINED_DIR", tmp_path)
     song = tmp_path / "song.wav"
     sf.write(song, np.zeros(1600, np.float32), 16000)
     assert main(["separate", str(song), "--model", "complex_mtassnet"]) == 1

@@ -196,7 +196,10 @@ def test_shipped_card_renders_the_default_and_what_the_goal_misses(tmp_path, mon
         row["goal"] = {"met": met, "real_si_sdri_avg": {"value": real_avg, "min": 5.0, "met": real_avg >= 5},
                        "real_si_sdri_each_track": {"values": {"speech": real_avg, "music": music, "noise": real_avg},
                                                    "min": 3.0, "met": min(real_avg, music) >= 3},
-                       "real_sdri_each_track_vs_thirds": {"margin_db": 3.0, "met": False},
+                       "real_sdri_each_track_vs_thirds": {
+                           "margin_db": 3.0, "met": False,
+                           "values": {"speech": 8.5, "music": 6.0, "noise": 7.0},
+                           "mixture/3": {"speech": 5.0, "music": 4.5, "noise": 4.0}},
                        "tiny_loss": {"max_loss_db": 1.0, "met": True}}
         return row
 
@@ -207,4 +210,6 @@ def test_shipped_card_renders_the_default_and_what_the_goal_misses(tmp_path, mon
     body = [ln for ln in text.splitlines() if ln.startswith("| `")]
     assert body[0].startswith("| `b_lite` (default) |") and body[1].startswith("| `a_lite` |")  # best first
     assert "misses: average SI-SDRi 2.50 of 5 dB; each track ≥ 3 dB SI-SDRi (lowest: music 1.00)" in text
+    # only the tracks short of mixture/3 + 3 dB are named, with the SDRi they have and need
+    assert "SDRi ≥ mixture/3 + 3 dB on each track (music 6.00 of 7.50)" in text
     assert text.rstrip().endswith("The goal — the rule.")

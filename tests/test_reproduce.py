@@ -46,9 +46,9 @@ def test_reproduce_trains_each_model_to_its_budget_and_resumes(tmp_path, tiny_pl
     # the exported weights record what they were trained on
     import torch
 
-    import mtass_lite.separate as sep
+    import mtass_lite.shipped as sh
 
-    monkeypatch.setattr(sep, "pretrained_path", lambda name: tmp_path / "pretrained" / f"{name}_lite.pt")
+    monkeypatch.setattr(sh, "PRETRAINED_DIR", tmp_path / "pretrained")
     (path,) = rp.export_pretrained(names=("d3net",), mode="smoke", run_root=runs)
     payload = torch.load(path, weights_only=False)
     assert payload["model_name"] == "d3net" and payload["trained"]["step"] == s["models"]["d3net"]["training"]["step"]

@@ -93,11 +93,6 @@ def test_ship_round_trips_fp16_weights_and_the_training_record(tmp_pretrained, t
     assert sh.training_summary({"data": "MTASS-tiny", "step": 600})["steps"] == 600
 
 
-def test_the_old_pretrained_dir_name_still_moves_the_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(sep, "PRETRAINED_DIR", tmp_path)
-    assert sh.pretrained_path("x", "paper") == tmp_path / "x_paper.pt"
-
-
 def test_separate_list_without_and_with_a_card(tmp_pretrained, tmp_path, capsys):
     _ship_tiny(tmp_path, "tiny")
     _ship_tiny(tmp_path, "other")

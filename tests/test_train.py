@@ -490,6 +490,8 @@ def test_torchrun_two_cpu_processes_keep_identical_weights(tmp_path, data, model
     results = [json.loads((tmp_path / "ddp" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["world_size"] == 2 and r["last_step"] == 2 for r in results)
     assert results[0]["best_step"] == results[1]["best_step"] == 2
+    # CPU time is summed over the ranks (all-reduced), so both ranks report the same total
+    assert results[0]["cpu_seconds"] == results[1]["cpu_seconds"] > 0
     ckpt = torch.load(tmp_path / "ddp" / "last.pt", weights_only=True)
     assert ckpt["world_size"] == 2 and len(ckpt["rng"]) == 2 and ckpt["step"] == 2
     assert len(log_losses(tmp_path / "ddp" / "log.csv")) == 2  # rank 0 alone writes the log
