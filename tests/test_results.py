@@ -53,3 +53,20 @@ def test_check_committed_fails_when_a_result_moves(tmp_path, monkeypatch):
                               "steps": 500})
     with pytest.raises(ResultMoved, match="steps"):
         check_committed("r", {"summary": {"sdri": {"speech": {"mean": 5.0}, "music": {"mean": 3.0}}}, "steps": 300})
+
+
+def test_check_committed_allows_per_mixture_numbers_the_cross_cpu_tolerance_only(tmp_path, monkeypatch):
+    import pytest
+
+    from mtass_lite.results import ITEM_TOLERANCE_DB, ResultMoved, check_committed, write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    write_json("r", {"items": [{"sdri": 4.0}, {"sdri": 6.0}], "summary": {"sdri": 5.0}})
+    # one mixture moves 0.6 dB, the mean stays: passes
+    assert "every number matches" in check_committed("r", {"items": [{"sdri": 4.6}, {"sdri": 5.6}],
+                                                           "summary": {"sdri": 5.1}})
+    with pytest.raises(ResultMoved, match="items/0/sdri"):  # a mixture beyond the per-mixture tolerance
+        check_committed("r", {"items": [{"sdri": 4.0 + ITEM_TOLERANCE_DB + 0.1}, {"sdri": 6.0}],
+                              "summary": {"sdri": 5.0}})
+    with pytest.raises(ResultMoved, match="summary/sdri"):  # the mean keeps the tight tolerance
+        check_committed("r", {"items": [{"sdri": 4.3}, {"sdri": 6.3}], "summary": {"sdri": 5.3}})
