@@ -102,7 +102,8 @@ def check_committed(name: str, obj, tol_db: float = RESULT_TOLERANCE_DB) -> str:
 
     Every numeric leaf present in both (scores in dB, counts, steps; not timings — see
     ``_UNCHECKED``) must agree within ``tol_db``; per-mixture numbers (under ``items``) within
-    :data:`ITEM_TOLERANCE_DB`, since another CPU's float kernels move single mixtures more than means. CI re-executes every chapter, so a code change that
+    :data:`ITEM_TOLERANCE_DB`, since another CPU's float kernels move single mixtures more than means.
+    CI re-executes every chapter, so a code change that
     moves a result fails the test command here instead of silently rewriting the notebook and its json.
     To accept an intended change, delete ``results/<name>.json`` and re-execute the chapter.
 
