@@ -10,7 +10,7 @@ eSpeak). This benchmark:
    (a 20/5/5 build twice, 2 and 1 workers, same content hash; ``--check-full-rebuild``: the whole
    variant again against its marker);
 2. trains Conv-TasNet lite on it exactly as benchmarks/real_sources.py trains its ``synthetic`` kind
-   (fast preset, augment=remix, batch 4 x 4-s crops, SNR loss, 1400 steps, seed 0, best checkpoint on
+   (fast preset, augment=remix, batch 4 x 4-s crops, SNR loss, 1400 steps, seed 0 (``--seed``), best checkpoint on
    the variant's OWN dev set), with real_sources' training plan and scoring functions;
 3. scores it on the same two test sets (real_sources' fixed real test set, data/real_sources/real
    test split, 100 mixtures; MTASS-tiny's test set, 50) and on the variant's own test set; the
@@ -33,6 +33,12 @@ bit-reproducible. One guard is added and reported separately: the effect is meas
 model got worse on eSpeak speech rather than better on real speech; ``adopt`` also requires the piper
 model not to lose on the real test set's speech track (paired mean SI-SDRi >= 0).
 ``decision.literal_rule`` gives the rule without the guard.
+
+Replication (``--seed 1``, results/tts_speech_seed1.json): the same measurement with both models trained
+from training seed 1 (the eSpeak model: real_sources' ``synthetic`` run ``--seeds 1``). The CIs above are
+over test mixtures only, not over training runs, and switching MTASS-tiny's speech moves every number
+of the course; so the default switches only if the rule, guard included, holds for seed 0 AND seed 1
+(:func:`mtass_lite.report` renders both; decided before the seed-1 run).
 
 Cost: ~20 CPU-min of training (1400 steps x 0.83 CPU-s, one thread) + scoring ~2000 mixture
 separations (~10-15 CPU-min) + the variant build (~2 CPU-min) + the reproducibility check (~1 CPU-min).
@@ -318,10 +324,15 @@ def attribution(model, roots: dict[str, Path], max_items: int | None) -> dict:
     return {"sets": sets, "effect_of_real": rga.effects(per_set), "speech_effect_items": speech_effect_items(per_set)}
 
 
+def seed_suffix(seed: int) -> str:
+    """Run folders and the results file of a replication: ``""`` for seed 0, ``"_seed<N>"`` otherwise."""
+    return "" if seed == 0 else f"_seed{seed}"
+
+
 def run_settings(a, variant: Path) -> dict:
     from mtass_lite.data.tiny import read_marker
 
-    return {**rs.run_settings(rs_args(a), "synthetic", 0), "kind": f"tiny_{ENGINE}",
+    return {**rs.run_settings(rs_args(a), "synthetic", a.seed), "kind": f"tiny_{ENGINE}",
             "variant": {"root": rs.rel(variant), "content_sha256": read_marker(variant)["content_sha256"]},
             "max_mixtures": a.max_mixtures, "designs": list(a.designs)}
 
@@ -333,7 +344,7 @@ def train_piper(a, variant: Path, test_roots: dict, designs: dict) -> dict:
     from mtass_lite.results import write_json
     from mtass_lite.train import load_checkpoint
 
-    rdir = Path(a.runs) / ENGINE / a.model
+    rdir = Path(a.runs) / (ENGINE + seed_suffix(a.seed)) / a.model
     settings = run_settings(a, variant)
     cached = rs.cached_row(rdir, settings, f"[tts_speech] {ENGINE}", a.steps, name=SCORES)
     if cached is not None:
@@ -342,8 +353,8 @@ def train_piper(a, variant: Path, test_roots: dict, designs: dict) -> dict:
     import torch
 
     plan = ReproPlan("lite", "fast", cpu_minutes=None, chunk_steps=a.chunk_steps, eval_items=None,
-                     overrides={"augment": a.augment, "seed": 0}, max_steps=a.steps)
-    print(f"[tts_speech] {ENGINE}: training {a.model} lite on {rs.rel(variant)} to step {a.steps} "
+                     overrides={"augment": a.augment, "seed": a.seed}, max_steps=a.steps)
+    print(f"[tts_speech] {ENGINE} (seed {a.seed}): training {a.model} lite on {rs.rel(variant)} to step {a.steps} "
           f"({torch.get_num_threads()} threads, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})", flush=True)
     train = train_within_cpu_budget(a.model, variant, rdir, plan, progress=a.progress)
     if train.get("stopped") == "interrupted" or train.get("step", 0) < a.steps:
@@ -351,7 +362,7 @@ def train_piper(a, variant: Path, test_roots: dict, designs: dict) -> dict:
     ckpt = train["best_checkpoint"] if train.get("best_checkpoint") else train["last_checkpoint"]
     model, _ = load_checkpoint(ckpt)
     model.eval()
-    row = {"kind": f"tiny_{ENGINE}", "seed": 0,
+    row = {"kind": f"tiny_{ENGINE}", "seed": a.seed,
            "training": {"steps": train["step"], "best_step": train.get("best_step"),
                         "best_own_dev_sdri": train.get("best_valid_sdri"), "checkpoint": rs.rel(ckpt),
                         "cpu_seconds": round(train["cpu_seconds"], 1), "cpu_minutes": round(train["cpu_seconds"] / 60, 2),
@@ -384,8 +395,8 @@ def espeak_model(a, test_roots: dict, designs: dict) -> dict:
         raise SystemExit(f"the eSpeak-trained run {rs.rel(run)} is at step {step}, not {a.steps}: let "
                          f"benchmarks/real_sources.py --kinds synthetic finish first (its best.pt is not final)")
     settings = {"checkpoint": rs.rel(ckpt), "mtime": round(ckpt.stat().st_mtime, 3), "max_mixtures": a.max_mixtures,
-                "real_sources": rs.run_settings(rs_args(a), "synthetic", 0)}
-    cache = Path(a.runs) / "espeak" / SCORES
+                "real_sources": rs.run_settings(rs_args(a), "synthetic", a.seed)}
+    cache = Path(a.runs) / ("espeak" + seed_suffix(a.seed)) / SCORES
     if cache.exists() and json.loads(cache.read_text()).get("settings") == settings:
         return json.loads(cache.read_text())["row"]
     model = resolve_model(checkpoint=ckpt, device="cpu")
@@ -397,7 +408,7 @@ def espeak_model(a, test_roots: dict, designs: dict) -> dict:
             row = dict(cached["row"])
             print(f"[tts_speech] espeak: real/tiny scores from {rs.rel(rs_cache)}", flush=True)
     if row is None:
-        row = {"kind": "synthetic (eSpeak)", "training": {"checkpoint": rs.rel(ckpt)},
+        row = {"kind": "synthetic (eSpeak)", "seed": a.seed, "training": {"checkpoint": rs.rel(ckpt)},
                **score_sets(model, test_roots, a.max_mixtures)}
     row["attribution"] = {"espeak": attribution(model, designs["espeak"], a.max_mixtures)}
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -427,7 +438,7 @@ def print_plan(a) -> None:
     step = json.loads(led.read_text()).get("step") if led.exists() and not a.espeak_checkpoint else None
     print(f"  eSpeak model {rs.rel(ck)}: {'found' if ck.exists() else 'not yet (trained by real_sources.py)'}"
           + (f", its run at step {step} of {a.steps}" if step is not None else ""))
-    rdir = Path(a.runs) / ENGINE / a.model
+    rdir = Path(a.runs) / (ENGINE + seed_suffix(a.seed)) / a.model
     led = rdir / "cpu_budget.json"
     state = f"trained to step {json.loads(led.read_text()).get('step')}" if led.exists() else "new"
     print(f"  {ENGINE} model {rs.rel(rdir)}: {state}; {a.model} lite, fast preset, augment={a.augment}, {a.steps} steps "
@@ -445,19 +456,26 @@ def main(argv=None) -> int:
     ap.add_argument("--augment", default="remix")
     ap.add_argument("--chunk-steps", type=int, default=100)
     ap.add_argument("--runs", default=str(REPO_ROOT / "runs" / "tts_speech"), help="run folders of this benchmark")
-    ap.add_argument("--espeak-run", default=str(ESPEAK_RUN), help="real_sources' synthetic run folder")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="training seed of both models (replication: 1; the eSpeak model is real_sources' "
+                         "synthetic run of that seed, results/<out>_seed<N>.json)")
+    ap.add_argument("--espeak-run", default=None, help="real_sources' synthetic run folder (default: the seed's)")
     ap.add_argument("--espeak-checkpoint", default=None, help="another eSpeak-trained checkpoint (scored here)")
     ap.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=DESIGNS,
                     help="2x2x2 designs for the piper model (espeak is needed for the decision)")
     ap.add_argument("--max-mixtures", type=int, default=None, help="score only the first N mixtures (smoke runs)")
     ap.add_argument("--check-full-rebuild", action="store_true", help="also rebuild the whole variant and compare")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", default="tts_speech", help="results/<out>.json (or a path ending in .json)")
+    ap.add_argument("--out", default=None, help="results/<out>.json (default tts_speech[_seed<N>])")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     a = ap.parse_args(argv)
     if "espeak" not in a.designs:
         a.designs = ["espeak", *a.designs]
+    if a.espeak_run is None:  # real_sources' synthetic run of the same seed
+        a.espeak_run = str(ESPEAK_RUN.parent.parent / f"synthetic{seed_suffix(a.seed)}" / a.model)
+    if a.out is None:
+        a.out = f"tts_speech{seed_suffix(a.seed)}"
     if a.dry_run:
         print_plan(a)
         return 0

@@ -429,10 +429,8 @@ def model_label(name: str) -> str:
     return paper[name]["label"] if name in paper else EXTRA_LABELS.get(name, name)
 
 
-def equal_budget_models(mode: str = "cpu") -> dict | None:
-    """``{model: its entry}`` of every lite model trained with the CPU reproduction's plan: the five of
-    ``reproduction_<mode>.json`` and the extra models' own files (:data:`EXTRA_REPRODUCTIONS`); None
-    without the main file."""
+def _equal_budget(mode: str) -> tuple[dict, dict] | None:
+    """``(reproduction_<mode>.json, {model: its entry})``: the one reader of the equal-budget files."""
     main = _result(f"reproduction_{mode}")
     if main is None:
         return None
@@ -441,15 +439,24 @@ def equal_budget_models(mode: str = "cpu") -> dict | None:
         extra = _result(file)
         if extra is not None and name in extra.get("models", {}):
             models[name] = extra["models"][name]
-    return models
+    return main, models
+
+
+def equal_budget_models(mode: str = "cpu") -> dict | None:
+    """``{model: its entry}`` of every lite model trained with the CPU reproduction's plan: the five of
+    ``reproduction_<mode>.json`` and the extra models' own files (:data:`EXTRA_REPRODUCTIONS`); None
+    without the main file."""
+    both = _equal_budget(mode)
+    return None if both is None else both[1]
 
 
 def equal_budget_markdown(mode: str = "cpu") -> str | None:
     """Every lite model at the CPU reproduction's equal CPU budget (``reproduction_<mode>.json`` and the
     extra models' files), with the one-thread step cost of ``efficient_models.json``: what a CPU-minute buys."""
-    main, models = _result(f"reproduction_{mode}"), equal_budget_models(mode)
-    if main is None or models is None:
+    both = _equal_budget(mode)
+    if both is None:
         return None
+    main, models = both
     cost = (_result("efficient_models") or {}).get("models", {})
     minutes = main["plan"].get("cpu_minutes")
     rows = [f"Every lite model with the same CPU budget ({minutes:g} CPU-min of training on one thread, MTASS-tiny, "
@@ -520,52 +527,88 @@ def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
     return "\n".join(rows)
 
 
-def tts_markdown(name: str = "tts_speech") -> str | None:
-    """The speech-engine decision for MTASS-tiny (benchmarks/tts_speech.py), in computed sentences."""
-    res = _result(name)
-    if res is None:
+#: benchmarks/tts_speech.py's runs: training seed 0 and its replication from seed 1. The default engine
+#: switches only if the adoption rule holds for every one of them (decided before the replication ran).
+TTS_RUNS = ("tts_speech", "tts_speech_seed1")
+_TTS_FAILED = {"real_speech_cost_shrinks_beyond_ci": "the real-speech cost did not shrink beyond its interval",
+               "build_within_limit": "the build took over the limit",
+               "bit_reproducible": "the build is not bit-reproducible",
+               "not_worse_on_real_speech": "the neural-voice model is worse on the real test set's speech track"}
+
+
+def _tts_build(res: dict) -> str:
+    """How long a run's variant build took, with the load it was measured under when recorded."""
+    build = res["variant"]
+    load = build.get("build", {}).get("loadavg_before")
+    how = f"load average {load[0]:.1f} at the start" if load else "load not recorded"
+    return f"{build['build_seconds']:.0f} s ({how})"
+
+
+def tts_markdown(names: tuple[str, ...] = TTS_RUNS) -> str | None:
+    """The speech-engine decision for MTASS-tiny (benchmarks/tts_speech.py, every seed of :data:`TTS_RUNS`),
+    in computed sentences."""
+    runs = {name: _result(name) for name in names}
+    if runs[names[0]] is None:
         return None
-    d, n = res["decision"], res["decision"]["numbers"]
-    build, engine = res["variant"], res["engine"]
-    e, p = n["espeak_effect_of_real_speech"], n["piper_effect_of_real_speech"]
-    real = res["paired"]["piper - espeak"]["real"]
-    tiny = res["paired"]["piper - espeak"]["tiny"]
-    steps = res["settings"].get("steps")
+    done = {name: res for name, res in runs.items() if res is not None}
+    missing = [name for name in names if name not in done]
+    first = done[names[0]]
+    engine, steps = first["engine"], first["settings"].get("steps")
+    limit = first["decision"]["numbers"]["build_limit_seconds"]
     packages = ", ".join(f"{k} {v}" for k, v in engine["packages"].items())
-    repro = {True: "bit-identical when rebuilt", False: "NOT bit-identical when rebuilt",
-             None: "not checked for reproducibility"}[build.get("reproducible")]
-    failed = {"real_speech_cost_shrinks_beyond_ci": "the real-speech cost did not shrink beyond its interval",
-              "build_within_limit": f"the build took over {n['build_limit_seconds']:g} s",
-              "bit_reproducible": "the build is not bit-reproducible",
-              "not_worse_on_real_speech": "the neural-voice model is worse on the real test set's speech track"}
-    why = "; ".join(failed.get(f, f) for f in d["failed"])
+    repro = all(res["variant"].get("reproducible") is True for res in done.values())
+    seeds = {name: res["settings"].get("seed", 0) for name, res in done.items()}
+    adopt = {name: res["decision"]["adopt"] for name, res in done.items()}
     from .data.tts import DEFAULT_ENGINE
 
     switched = DEFAULT_ENGINE == engine["name"]
-    head = ("the neural voice is adopted" if d["adopt"] and switched else
-            "the measurement says adopt the neural voice; the default is not switched yet" if d["adopt"] else
-            "eSpeak NG stays")
-    return (f"**Speech engine: {head}** "
-            f"(`benchmarks/tts_speech.py`, `results/{name}.json`). The candidate: English speakers read by "
-            f"the Piper voice `{engine['voice']}` shipped inside a PyPI wheel ({packages}; Mandarin stays eSpeak), "
-            f"speakers varied by accent, rate, the voice's noise and a Praat pitch/formant shift. Its MTASS-tiny "
-            f"variant built in {build['build_seconds']:.0f} s (wall, while other jobs ran; limit "
-            f"{n['build_limit_seconds']:g} s) and is {repro}. Conv-TasNet lite trained the same {steps} steps on "
-            f"each: the effect of real speech (2 × 2 × 2 attribution, average SI-SDRi) is "
-            f"{e['mean']:+.2f} ± {e['ci95']:.2f} dB for the eSpeak-trained model and {p['mean']:+.2f} ± {p['ci95']:.2f} dB "
-            f"for the neural-voice one; on the fixed real test set the neural-voice model differs by "
-            f"{_delta(real['si_sdri']['speech'], True)} dB SI-SDRi on the speech track and "
-            f"{_delta(real['si_sdri']['avg'], True)} dB averaged over the tracks, and on MTASS-tiny's (eSpeak) test "
-            f"set by {_delta(tiny['si_sdri']['avg'], True)} dB. "
-            + (f"It is adopted: {d['rule']}." if d["adopt"] and switched else
-               f"The rule says adopt ({d['rule']}), but MTASS-tiny still builds with {DEFAULT_ENGINE}: switching the "
-               f"default rebuilds the embedded set and moves every trained number of the course, so it lands "
-               f"together with every chapter and both CPU reproductions re-run on the new set. Until then the "
-               f"variant builds with `pip install \"mtass_lite[tts]\"` and `python data_scripts/make_tiny.py "
-               f"--speech piper --root data/tiny_piper`." if d["adopt"] else
-               f"It is not adopted ({why}); the rule: {d['rule']}. The engine stays available for variants "
-               f"(`pip install \"mtass_lite[tts]\"`, `python data_scripts/make_tiny.py --speech piper --root "
-               f"data/tiny_piper`)."))
+    if not all(adopt.values()):
+        head = "eSpeak NG stays"
+    elif missing:
+        head = "seed 0 says adopt the neural voice; its replication has not run yet"
+    else:
+        head = ("the neural voice is adopted" if switched else
+                "the measurement says adopt the neural voice; the default is not switched yet")
+
+    def per_seed(fmt) -> str:
+        return "; ".join(f"seed {seeds[name]}: {fmt(res)}" for name, res in done.items())
+
+    def effects(res) -> str:
+        n = res["decision"]["numbers"]
+        e, p = n["espeak_effect_of_real_speech"], n["piper_effect_of_real_speech"]
+        return f"{e['mean']:+.2f} ± {e['ci95']:.2f} (eSpeak) vs {p['mean']:+.2f} ± {p['ci95']:.2f} (neural voice)"
+
+    def paired(res, test_set, track) -> str:
+        return _delta(res["paired"]["piper - espeak"][test_set]["si_sdri"][track], True)
+
+    files = ", ".join(f"`results/{name}.json`" for name in done)
+    text = (f"**Speech engine: {head}** (`benchmarks/tts_speech.py`, {files}). The candidate: English speakers "
+            f"read by the Piper voice `{engine['voice']}` shipped inside a PyPI wheel ({packages}; Mandarin stays "
+            f"eSpeak), speakers varied by accent, rate, the voice's noise and a Praat pitch/formant shift. Its "
+            f"MTASS-tiny variant's build (wall clock, limit {limit:g} s) took {per_seed(_tts_build)}; it is "
+            f"{'bit-identical when rebuilt' if repro else 'NOT bit-identical when rebuilt'}. Conv-TasNet lite "
+            f"trained the same {steps} steps on each, from {len(done)} training seed{'s' if len(done) > 1 else ''}. "
+            f"The effect of real speech (2 × 2 × 2 attribution, average SI-SDRi, dB): {per_seed(effects)}. On the "
+            f"fixed real test set the neural-voice model differs on the speech track by "
+            f"{per_seed(lambda r: paired(r, 'real', 'speech'))} dB SI-SDRi and averaged over the tracks by "
+            f"{per_seed(lambda r: paired(r, 'real', 'avg'))} dB; on MTASS-tiny's (eSpeak) test set by "
+            f"{per_seed(lambda r: paired(r, 'tiny', 'avg'))} dB. The rule: {first['decision']['rule']}; the "
+            f"default switches only if it holds for seed 0 and its replication from seed 1 (decided before the "
+            f"replication ran). ")
+    verdicts = "; ".join(f"seed {seeds[name]}: " + ("holds" if ok else "fails — " + ", ".join(
+        _TTS_FAILED.get(f, f) for f in done[name]["decision"]["failed"])) for name, ok in adopt.items())
+    variant = ("the variant builds with `pip install \"mtass_lite[tts]\"` and `python data_scripts/make_tiny.py "
+               "--speech piper --root data/tiny_piper`")
+    if not all(adopt.values()):
+        return text + f"It is not adopted ({verdicts}); {variant}."
+    if missing:
+        return text + f"The rule holds so far ({verdicts}); `benchmarks/tts_speech.py --seed 1` decides."
+    if switched:
+        return text + f"It is adopted ({verdicts})."
+    return text + (f"The rule holds ({verdicts}), but MTASS-tiny still builds with {DEFAULT_ENGINE}: switching the "
+                   f"default rebuilds the embedded set and moves every trained number of the course, so it lands "
+                   f"together with every chapter and both CPU reproductions re-run on the new set. Until then "
+                   f"{variant}.")
 
 
 def shipped_markdown(name: str = "shipped_models") -> str | None:

@@ -154,28 +154,43 @@ def test_real_test_table_and_verdict_render_the_measured_comparison(tmp_path, mo
 
 
 def test_tts_decision_renders_the_measured_rule(tmp_path, monkeypatch):
+    from mtass_lite.data import tts
     from mtass_lite.results import write_json
 
     monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
     assert report.tts_markdown() is None
     block = {"si_sdri": {t: _ci(0.3, 0.2) for t in ("speech", "music", "noise", "avg")}}
-    res = {"decision": {"adopt": False, "failed": ["real_speech_cost_shrinks_beyond_ci"], "rule": "the rule",
-                        "numbers": {"espeak_effect_of_real_speech": _ci(-2.0, 0.3),
-                                    "piper_effect_of_real_speech": _ci(-1.9, 0.3), "build_limit_seconds": 180}},
-           "variant": {"build_seconds": 167.5, "reproducible": True},
-           "engine": {"name": "piper", "voice": "en_US-joe-medium", "packages": {"piper-tts": "1.8.0"}},
-           "settings": {"steps": 1400}, "paired": {"piper - espeak": {"real": block, "tiny": block}}}
-    write_json("tts_speech", res)
-    text = report.tts_markdown()
-    assert text.startswith("**Speech engine: eSpeak NG stays**") and "built in 168 s" in text
-    assert "-2.00 ± 0.30 dB for the eSpeak-trained model and -1.90 ± 0.30 dB" in text
-    assert "did not shrink beyond its interval" in text and "bit-identical" in text
-    res["decision"].update(adopt=True, failed=[])
-    res["engine"]["name"] = "piper"
-    write_json("tts_speech", res)
-    from mtass_lite.data import tts
 
+    def run(seed, adopt, failed=(), load=None):
+        build = {"build_seconds": 167.5, "reproducible": True}
+        if load is not None:
+            build["build"] = {"loadavg_before": [load, 0.5, 0.2]}
+        return {"decision": {"adopt": adopt, "failed": list(failed), "rule": "the rule",
+                             "numbers": {"espeak_effect_of_real_speech": _ci(-2.0, 0.3),
+                                         "piper_effect_of_real_speech": _ci(-1.9 + seed, 0.3),
+                                         "build_limit_seconds": 180}},
+                "variant": build, "settings": {"steps": 1400, "seed": seed},
+                "engine": {"name": "piper", "voice": "en_US-joe-medium", "packages": {"piper-tts": "1.8.0"}},
+                "paired": {"piper - espeak": {"real": block, "tiny": block}}}
+
+    write_json("tts_speech", run(0, False, ["real_speech_cost_shrinks_beyond_ci"], load=3.8))
+    text = report.tts_markdown()
+    assert text.startswith("**Speech engine: eSpeak NG stays**") and "168 s (load average 3.8 at the start)" in text
+    assert "seed 0: -2.00 ± 0.30 (eSpeak) vs -1.90 ± 0.30 (neural voice)" in text
+    assert "did not shrink beyond its interval" in text and "bit-identical" in text
+    # seed 0 says adopt: nothing switches before the replication
+    write_json("tts_speech", run(0, True, load=3.8))
     monkeypatch.setattr(tts, "DEFAULT_ENGINE", "espeak")
+    assert report.tts_markdown().startswith("**Speech engine: seed 0 says adopt the neural voice; its replication "
+                                            "has not run yet**")
+    # the replication fails: eSpeak stays, and the failing seed is named
+    write_json("tts_speech_seed1", run(1, False, ["not_worse_on_real_speech"]))
+    text = report.tts_markdown()
+    assert text.startswith("**Speech engine: eSpeak NG stays**") and "`results/tts_speech_seed1.json`" in text
+    assert "seed 0: holds; seed 1: fails — the neural-voice model is worse on the real test set's speech" in text
+    assert "seed 1: -2.00 ± 0.30 (eSpeak) vs -0.90 ± 0.30 (neural voice)" in text and "load not recorded" in text
+    # both hold: adopt, switched or not
+    write_json("tts_speech_seed1", run(1, True))
     text = report.tts_markdown()
     assert text.startswith("**Speech engine: the measurement says adopt the neural voice; the default is not "
                            "switched yet**") and "still builds with espeak" in text

@@ -205,3 +205,16 @@ def test_dry_run_prints_the_plan(capsys):
     assert bench.main(["--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "plan (nothing is computed)" in out and "engine piper" in out
+
+
+def test_replication_seed_has_its_own_runs_and_results(tmp_path, capsys):
+    """``--seed 1``: the piper run, the eSpeak run (real_sources' synthetic run of that seed) and the
+    results file are the seed's own, so the replication never reuses seed 0's models or overwrites its json."""
+    bench = _bench()
+    assert bench.seed_suffix(0) == "" and bench.seed_suffix(1) == "_seed1"
+    for seed, suffix in ((0, ""), (1, "_seed1")):
+        assert bench.main(["--seed", str(seed), "--runs", str(tmp_path), "--dry-run"]) == 0
+        plan = capsys.readouterr().out
+        assert f"runs/real_sources/synthetic{suffix}/conv_tasnet/best.pt" in plan
+        assert f"{tmp_path}/piper{suffix}/conv_tasnet: new" in plan
+        assert f"writes results/tts_speech{suffix}.json" in plan
