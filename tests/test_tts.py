@@ -78,6 +78,13 @@ def test_ensure_tiny_refuses_another_engine(tmp_path, monkeypatch):
     assert tiny.ensure_tiny(root, speech="espeak") == root
     with pytest.raises(ValueError, match="built with"):
         tiny.ensure_tiny(root, speech="piper")
+    # no engine asked for: the default engine is expected, so a build made before the default changed is refused
+    monkeypatch.setattr(tts, "DEFAULT_ENGINE", "piper")
+    with pytest.raises(ValueError, match="built with"):
+        tiny.ensure_tiny(root)
+    (root / tiny.MARKER).write_text(json.dumps({"config": tiny._config(0, 2, 1, 1, 2.0, "piper"), "mixtures": {}}))
+    assert tiny.ensure_tiny(root) == root
+    assert tiny._config(0, 2, 1, 1, 2.0, "espeak") == config  # eSpeak markers never carry the key
 
 
 def test_piper_settings_are_a_pure_function_of_the_speaker():

@@ -354,10 +354,11 @@ def _versions(speech: str = tts.DEFAULT_ENGINE) -> dict[str, str]:
 
 def _config(seed: int, n_train: int, n_dev: int, n_test: int, segment_seconds: float,
             speech: str = tts.DEFAULT_ENGINE) -> dict[str, Any]:
-    """The marker's ``config``: a ``speech`` key only for a non-default engine (default markers unchanged)."""
+    """The marker's ``config``: a ``speech`` key for every engine but eSpeak (``tts.UNMARKED_ENGINE``), so
+    the markers of every eSpeak build stay valid whichever engine is the default."""
     config = {"seed": int(seed), "n_train": int(n_train), "n_dev": int(n_dev), "n_test": int(n_test),
               "segment_seconds": float(segment_seconds)}
-    if tts.check_engine(speech) != tts.DEFAULT_ENGINE:
+    if tts.check_engine(speech) != tts.UNMARKED_ENGINE:
         config["speech"] = speech
     return config
 
@@ -460,7 +461,7 @@ def _build_tiny(root: Path, seed: int, n_train: int, n_dev: int, n_test: int, se
     write_json_atomic(root / MARKER, marker)
     print(f"MTASS-tiny built in {build_seconds:.1f} s at {root}: {n_train}/{n_dev}/{n_test} mixtures of "
           f"{segment_seconds:g} s ({marker['hours']:.2f} h of mixtures, {marker['megabytes']:.0f} MB)"
-          + ("" if speech == tts.DEFAULT_ENGINE else f", speech: {speech}"))
+          + f", speech: {speech}")
     return marker
 
 
@@ -482,9 +483,9 @@ def is_complete(root: str | Path) -> bool:
 def ensure_tiny(root: str | Path | None = None, **kwargs) -> Path:
     """Return the MTASS-tiny root, building it first if it is missing or incomplete.
 
-    With no settings in ``kwargs``, any complete build at ``root`` is accepted. Settings given
-    (``seed``, ``n_train``, ``n_dev``, ``n_test``, ``segment_seconds``, ``speech``) must match the
-    existing build, otherwise a ValueError says to rebuild; ``workers``/``progress`` only affect building.
+    Settings given (``seed``, ``n_train``, ``n_dev``, ``n_test``, ``segment_seconds``) must match the
+    existing build, and so must its speech engine (``speech``, default ``tts.DEFAULT_ENGINE``), otherwise a
+    ValueError says to rebuild; ``workers``/``progress`` only affect building.
     """
     root = Path(root) if root is not None else default_tiny_root()
     if not is_complete(root):
@@ -494,9 +495,10 @@ def ensure_tiny(root: str | Path | None = None, **kwargs) -> Path:
                 _build_tiny(root, **settings)
     have = read_marker(root)["config"]
     wanted = {k: kwargs[k] for k in CONFIG_KEYS if k in kwargs}
-    if "speech" in kwargs and have.get("speech", tts.DEFAULT_ENGINE) != kwargs["speech"]:
-        wanted["speech"] = kwargs["speech"]
-    if any(have.get(k, tts.DEFAULT_ENGINE) != v if k == "speech" else
+    # the speech engine is always checked: a build of another engine (e.g. one made before the default
+    # changed) would silently give every trained number of the course another value
+    wanted["speech"] = tts.check_engine(kwargs.get("speech", tts.DEFAULT_ENGINE))
+    if any(have.get(k, tts.UNMARKED_ENGINE) != v if k == "speech" else
            have[k] != (float(v) if k == "segment_seconds" else int(v)) for k, v in wanted.items()):
         raise ValueError(f"{root} holds MTASS-tiny built with {have}, not {wanted}: rebuild with "
                          f"build_tiny(..., force=True) / make_tiny.py --force, or use another root")

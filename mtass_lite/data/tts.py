@@ -46,6 +46,8 @@ from .speech_synth import SpeakerSpec
 #: speech engines of MTASS-tiny: the default eSpeak NG and the optional neural voice
 ENGINES = ("espeak", "piper")
 DEFAULT_ENGINE = "espeak"
+#: the engine of a marker without a ``speech`` key: every build before the engine became a setting
+UNMARKED_ENGINE = "espeak"
 #: what the "piper" engine needs (module name -> pip requirement); pinned: outputs depend on them
 PIPER_REQUIREMENTS = {
     "piper": "piper-tts==1.8.0",
