@@ -4,8 +4,10 @@ One lite model (default Conv-TasNet lite) is trained for the same number of step
 kind* of training data, and every model is scored on the SAME fixed real test set and on MTASS-tiny's
 test set:
 
-  synthetic        MTASS-tiny itself, unchanged (400 train / 50 dev mixtures of 6 s; eSpeak NG speech,
-                   SoundFont music, procedural noise; mtass_lite.data.tiny.ensure_tiny)
+  synthetic        MTASS-tiny itself, unchanged (400 train / 50 dev mixtures of 6 s; synthetic speech —
+                   the Piper voice for English since the switch, eSpeak NG before —, SoundFont music,
+                   procedural noise; mtass_lite.data.tiny.ensure_tiny). Results made before the switch
+                   say so (``data_build``); runs of the kinds that use MTASS-tiny get a ``_piper`` folder.
   real             real recordings only: realmini/train + realmore/train (../shared/data), 1200 train /
                    100 dev mixtures of 6 s; dev = 10 % of the train speakers / pieces / recordings, held
                    out by group (mtass_lite.data.sources.build_real_set, dev_from_train)
@@ -60,6 +62,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from mtass_lite import REPO_ROOT, TRACKS, data_root, repo_relative
+from mtass_lite.data.tiny import build_text as describe_tiny_build
 
 KINDS = ("synthetic", "real", "real+synthetic")
 #: (a, b): the paired difference a - b over the same test mixtures
@@ -70,7 +73,6 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 CPU_SECONDS_PER_STEP = 0.83  # Conv-TasNet lite, batch 4 x 4 s, one thread (measured; other models differ)
 MB_PER_MIXTURE = 1.54  # float32 WAV: mixture + 3 stems, 6 s at 16 kHz
 SCORES = "real_sources_scores.json"  # in a run folder: the kind's scores and the settings they belong to
-TINY_TEXT = "MTASS-tiny (synthetic: eSpeak NG speech, SoundFont music, procedural noise)"
 GOAL_LOSS_DB = 1.0  # issue 15: lose no more than 1 dB on MTASS-tiny's test set
 DEV_FROM_TRAIN = 0.1  # folders without a dev split lend this share of their train groups (build_real_set's default)
 
@@ -98,8 +100,17 @@ def data_dir(a, kind: str) -> Path:
     return Path(a.data) / kind.replace("+", "_")
 
 
+def _speech_tag(kind: str) -> str:
+    """``_piper`` for kinds trained on MTASS-tiny's sources once its speech is not eSpeak: the runs trained
+    before the switch (eSpeak) keep their folders and are never resumed or rescored as the new ones."""
+    from mtass_lite.data import tts
+
+    uses_tiny = kind in ("synthetic", "real+synthetic")
+    return f"_{tts.DEFAULT_ENGINE}" if uses_tiny and tts.DEFAULT_ENGINE != tts.UNMARKED_ENGINE else ""
+
+
 def run_dir(a, kind: str, seed: int) -> Path:
-    return Path(a.runs) / (kind.replace("+", "_") + ("" if seed == 0 else f"_seed{seed}")) / a.model
+    return Path(a.runs) / (kind.replace("+", "_") + _speech_tag(kind) + ("" if seed == 0 else f"_seed{seed}")) / a.model
 
 
 def build_args(a, kind: str) -> dict:
@@ -205,7 +216,7 @@ def describe_test_sets(a, roots) -> dict:
                  "bad_files": [b for b in m["bad_files"] if b.get("split") == "test"]},
         "tiny": {"root": rel(roots["tiny"]), "n_mixtures": tiny["mixtures"]["test"],
                  "segment_seconds": tiny["config"]["segment_seconds"], "seed": tiny["config"]["seed"],
-                 "text": TINY_TEXT, "sources": tiny["sources"]["test"]},
+                 "text": describe_tiny_build(roots["tiny"]), "sources": tiny["sources"]["test"]},
     }
 
 
@@ -214,7 +225,8 @@ def describe_training_data(a, kind: str, roots) -> dict:
         from mtass_lite.data.tiny import read_marker
 
         tiny = read_marker(roots["tiny"])
-        return {"root": rel(roots["tiny"]), "text": TINY_TEXT, "train_mixtures": tiny["mixtures"]["train"],
+        return {"root": rel(roots["tiny"]), "text": describe_tiny_build(roots["tiny"]),
+                "train_mixtures": tiny["mixtures"]["train"],
                 "dev_mixtures": tiny["mixtures"]["dev"], "segment_seconds": tiny["config"]["segment_seconds"],
                 "sources": {s: tiny["sources"][s] for s in ("train", "dev")}}
     m = _marker(roots[kind])
@@ -308,7 +320,15 @@ def run_settings(a, kind: str, seed: int) -> dict:
     return {"model": a.model, "size": "lite", "preset": "fast", "steps": a.steps, "augment": a.augment,
             "seed": seed, "checkpoint": a.checkpoint, "kind": kind, "data_seed": a.data_seed,
             "mixtures": list(a.mixtures), "synthetic_share": a.synthetic_share,
-            "test_sets": test_set_settings(a)}
+            "test_sets": test_set_settings(a), **_tiny_speech()}
+
+
+def _tiny_speech() -> dict[str, str]:
+    """MTASS-tiny's speech engine (its test set and the synthetic sources) when it is not eSpeak, so scores
+    cached before the switch are recomputed and results files written before it refuse the new rows."""
+    from mtass_lite.data import tts
+
+    return {} if tts.DEFAULT_ENGINE == tts.UNMARKED_ENGINE else {"tiny_speech": tts.DEFAULT_ENGINE}
 
 
 def cached_row(rdir: Path, settings: dict, label: str, steps: int, name: str = SCORES) -> dict | None:
@@ -495,7 +515,10 @@ def main(argv=None) -> int:
     roots = prepare_data(a, kinds)
     test_roots = {"real": roots["real"], "tiny": roots["tiny"]}
     settings = {k: v for k, v in run_settings(a, "", 0).items() if k not in ("kind", "seed")}
+    from mtass_lite.data.tiny import provenance
+
     header = {
+        "data_build": provenance(roots["tiny"]),  # MTASS-tiny's speech engine and hash (test set, synthetic pools)
         "question": "does training on real recordings help on real recordings?",
         "settings": settings,
         "model": a.model, "steps": a.steps,

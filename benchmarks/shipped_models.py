@@ -45,6 +45,7 @@ from collections import Counter
 from pathlib import Path
 
 from mtass_lite import TRACKS, data_root, repo_relative
+from mtass_lite.data.tiny import build_text as describe_tiny_build
 
 METRICS = ("si_sdri", "sdri")
 TEST_SETS = ("real", "tiny")
@@ -54,7 +55,6 @@ GOAL_REAL_SI_SDRI_AVG = 5.0
 GOAL_REAL_SI_SDRI_TRACK = 3.0
 GOAL_SDRI_OVER_THIRDS = 3.0
 GOAL_TINY_LOSS_DB = 1.0
-TINY_TEXT = "MTASS-tiny (synthetic: eSpeak NG speech, SoundFont music, procedural noise)"
 REAL_TEXT = ("MTASS recipe (mtass_lite.data.mixing): music and noise at SNR ~ U(-5, 5) dB against speech, "
              "from real recordings only")
 
@@ -126,7 +126,7 @@ def describe_tiny(tiny: Path, max_items: int | None) -> dict:
     if n is None:
         n = _n_rows(tiny / "test" / "metadata.csv")
     cfg = m.get("config") or {}
-    return {"root": rel(tiny / "test"), "text": TINY_TEXT, "n_mixtures_in_set": n,
+    return {"root": rel(tiny / "test"), "text": describe_tiny_build(tiny), "n_mixtures_in_set": n,
             "n_mixtures": n if max_items is None else min(n, max_items),
             "seed": cfg.get("seed"), "segment_seconds": cfg.get("segment_seconds"),
             "sources": (m.get("sources") or {}).get("test")}
@@ -278,6 +278,7 @@ def main(argv=None) -> int:
         return 0
 
     from mtass_lite.data.tiny import ensure_tiny
+    from mtass_lite.data.tiny import provenance as tiny_provenance
     from mtass_lite.results import read_json, update_json
     from mtass_lite.separate import resolve_model
 
@@ -294,6 +295,7 @@ def main(argv=None) -> int:
         if out.get("test_set_identity") != ident:
             out.pop("baselines", None)
         out.update({
+            "data_build": tiny_provenance(tiny),  # the MTASS-tiny build of the tiny scores (speech engine, hash)
             "what": "model card of the shipped weights (mtass_lite/pretrained): training record and scores "
                     "on MTASS-tiny's test set and on a real test set",
             "metrics": {"si_sdri": "scale-invariant SDR improvement over the mixture, dB",

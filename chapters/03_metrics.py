@@ -245,7 +245,8 @@ explore.metric_explorer(speech, tgt[1])
 #    Check: `checks.ex03_2(my_si_sdri)` for `my_si_sdri(estimates, references, mixture)`
 #    (`[..., 3, T]` twice and `[..., T]` → `[..., 3]`). *(≈ 1 CPU-min)*
 # 3. Show that BSS-eval's SDR for a low-passed estimate improves as `filter_length` grows. *(≈ 1 CPU-min)*
-# 4. The synthetic speech here is eSpeak's. Would you expect PESQ to behave the same on real speech?
+# 4. The speech here is synthetic (a neural voice for English, eSpeak for Mandarin). Would you expect
+#    PESQ to behave the same on real speech?
 #    *(reading only)*
 #
 # **Implement it** (fill in the function in the next cell; the cell after it checks it):

@@ -324,7 +324,7 @@ Markdown(verdict) if verdict else print("results/real_test.json has no real+synt
 # %% [markdown]
 # **Reading the gap honestly.**
 # - *Data.* MTASS-tiny holds 0.67 h of synthetic training mixtures; the paper trains on 55.6 h of
-#   real Mandarin speech, songs and DNS noise. Synthetic eSpeak speech and SoundFont music are far
+#   real Mandarin speech, songs and DNS noise. Synthetic (TTS) speech and SoundFont music are far
 #   more regular than real recordings, so absolute numbers are not comparable in either direction.
 # - *Model size and budget.* Lite models have 10–100× fewer parameters and train for minutes, not
 #   50 epochs on a GPU, and a fixed CPU budget favours cheap-per-step models. Which model loses most
@@ -365,7 +365,7 @@ if have_cpu:
 #    *(≈ 16 CPU-min: D3Net's 0.80 / 1.00 CPU-s per step without / with remixing, from the two committed
 #    reproductions, plus scoring)*
 # 4. The attribution says real speech costs most. Design an augmentation of the speech stem only
-#    (for example random jitter of eSpeak's pitch, or breath noise under the voiced parts), add it to
+#    (for example random jitter of the synthetic voice's pitch, or breath noise under the voiced parts), add it to
 #    `mtass_lite.data.augment.AUGMENTS`, and measure it with the paired table. Does it move the
 #    "real speech" column of `benchmarks/real_gap_attribution.py --checkpoints ...`? *(≈ 17 CPU-min:
 #    Complex-MTASSNet, `none` and the new variant at 600 steps, 0.62 / 0.77 CPU-s per step from the

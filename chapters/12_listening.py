@@ -205,12 +205,21 @@ Markdown("In the plots: " + "; ".join(r_text(t) for t in TRACKS) + ".")
 # ## 4. The worst mixtures
 # The three test mixtures with the lowest average SDRi for Complex-MTASSNet, with what the metadata
 # says about them: the recipe's SNRs and the speech source (`sources.csv` of the split holds each
-# speaker's language and eSpeak voice).
+# speaker's language and voice: the neural voice's accent, sex and pitch for English, the eSpeak
+# voice for Mandarin).
 
 # %%
 DEFAULT = "complex_mtassnet"
 speakers = pd.read_csv(root / "test" / "sources.csv", dtype=str).query("track == 'speech'").set_index("id")
-speakers["voice"] = speakers.description.str.extract(r"voice=(\S+)", expand=False)
+
+
+def voice_of(description: str) -> str:
+    """The voice column: Piper's accent, sex and pitch for English speakers, the eSpeak voice for Mandarin."""
+    f = dict(kv.split("=", 1) for kv in description.split() if "=" in kv)
+    return f"{f['accent']} {f['sex']} {f['pitch']}" if f.get("engine") == "piper" else f.get("voice", "")
+
+
+speakers["voice"] = speakers.description.map(voice_of)
 LANGUAGES = {"cmn": "Mandarin", "en": "English"}
 cm = df[df.model == DEFAULT].set_index("id")
 table = meta.set_index("id")[["speech_id", "music_id", "noise_id", "snr_music", "snr_noise"]].astype(

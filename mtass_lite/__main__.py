@@ -56,7 +56,8 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 def _add_make_data(sub) -> None:
     p = sub.add_parser("make-data", formatter_class=_Formatter,
                        help="build (or check) the offline MTASS-tiny dataset",
-                       description="Generate MTASS-tiny (speech from eSpeak NG, music from a General-MIDI "
+                       description="Generate MTASS-tiny (English speech from a Piper neural voice, Mandarin "
+                                   "from eSpeak NG, music from a General-MIDI "
                                    "SoundFont, procedural noise; a stand-in for the paper's data, built "
                                    "offline in minutes). An existing complete build is checked and kept. "
                                    "For the real MTASS corpora see data_scripts/prepare_mtass.py.")

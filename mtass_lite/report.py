@@ -34,6 +34,36 @@ def _result(name: str) -> dict | None:
     return read_json(p) if p.exists() else None
 
 
+def _same_build(a: dict, b: dict) -> bool:
+    """Whether two results were made on the same MTASS-tiny build (their ``data_build``: speech engine and
+    content hash); results on different builds are never pooled or set side by side as one experiment."""
+    return a.get("data_build") == b.get("data_build")
+
+
+def _speech_text(res: dict) -> str:
+    """" (speech: Piper neural voice)" for a result made on an MTASS-tiny build that records its engine."""
+    from .data.tts import ENGINE_NAMES
+
+    speech = (res.get("data_build") or {}).get("speech")
+    return f" (speech: {ENGINE_NAMES[speech]})" if speech else ""
+
+
+def made_on(*names: str) -> str:
+    """A sentence naming which of ``results/<name>.json`` were made on an MTASS-tiny build whose speech is
+    not today's default (the eSpeak build, before the switch to the neural voice), or "" when none was.
+    Every section that renders such a file appends it, so no number hides which data it came from."""
+    from .data.tts import DEFAULT_ENGINE, ENGINE_NAMES
+
+    old: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        speech = ((_result(name) or {}).get("data_build") or {}).get("speech")
+        if speech and speech != DEFAULT_ENGINE:
+            old.setdefault(speech, []).append(name)
+    return "".join(f"\n\n_Made on MTASS-tiny's {ENGINE_NAMES[speech]} build, before its English speech switched to "
+                   f"the {ENGINE_NAMES[DEFAULT_ENGINE]} (not re-run since): "
+                   + ", ".join(f"`results/{n}.json`" for n in files) + "._" for speech, files in old.items())
+
+
 def oracle_markdown() -> str | None:
     res = _result("oracle_masks")
     if res is None:
@@ -96,7 +126,7 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
     if len(threads) == 1 and None not in threads:  # wall-clock is not reported: it depends on machine load
         how.append(f"{threads.pop()} torch thread(s) per process")
     rows = [f"Ours: {res['mode']} mode, {res['models'][next(iter(res['models']))]['size']} models on "
-            f"{res['data']}, {res['budget_note']}{' (' + ', '.join(how) + ')' if how else ''}; SDRi mean ± 95 % CI "
+            f"{res['data']}{_speech_text(res)}, {res['budget_note']}{' (' + ', '.join(how) + ')' if how else ''}; SDRi mean ± 95 % CI "
             f"over {next(iter(res['models'].values()))['n_items']} test mixtures (dB). Paper: paper-size models on MTASS.",
             "", "| Model | Params | CPU-min | Steps | Speech | Music | Noise | Avg | SI-SDRi avg | Paper avg |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -112,7 +142,7 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
         rows.append(f"| _baseline: {label}_ | 0 | – | – | "
                     + " | ".join(_pm(v["sdri"][t]) for t in (*TRACKS, "avg"))
                     + f" | {v['si_sdri']['avg']['mean']:.2f} | |")
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on(f"reproduction_{mode}")
 
 
 def reproduction_verdict_markdown(mode: str = "cpu") -> str | None:
@@ -150,8 +180,11 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
         return None
     paper = paper_table()
     label_of = lambda m: paper[m]["label"]  # noqa: E731
-    seeds = {label: [read_json(p) for p in sorted(results_dir().glob(f"{name}_seed*.json"))]
-             for label, name in runs.items()}
+    all_seeds = {label: {p.stem: read_json(p) for p in sorted(results_dir().glob(f"{name}_seed*.json"))}
+                 for label, name in runs.items()}
+    # a seed check made on another MTASS-tiny build (other speech) is not a replicate of this run
+    seeds = {label: [r for r in all_seeds[label].values() if _same_build(r, results[label])] for label in runs}
+    other_build = [stem for label in runs for stem, r in all_seeds[label].items() if not _same_build(r, results[label])]
     rows = ["Each step of each ranking, avg SDRi of the upper model minus the lower one on the same test "
             "mixtures (paired mean ± 95 % CI, dB); a claim *holds* when the interval excludes 0. Where a second "
             "seed was trained, its difference and the seed-pooled one are shown.", "",
@@ -178,7 +211,10 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
                              for a, b in sorted(both, key=lambda ab: (label_of(ab[0]), label_of(ab[1]))))
                    if both else "none")
                 + "; every other comparison depends on the objective or is within noise.")
-    return "\n".join(rows)
+    if other_build:
+        rows.append("- Not pooled: the seed checks " + ", ".join(f"`{stem}.json`" for stem in other_build)
+                    + " were trained on another MTASS-tiny build than the tables above.")
+    return "\n".join(rows) + made_on(*runs.values(), *other_build)
 
 
 def real_markdown() -> str | None:
@@ -200,7 +236,7 @@ def real_markdown() -> str | None:
     for label, v in res.get("baselines", {}).items():
         rows.append(f"| _baseline: {label}_ | " + " | ".join(
             f"{v[k]['sdri'][t]['mean']:.2f}" for k in ("tiny", "real") for t in (*TRACKS, "avg")) + " |")
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on("real_generalisation")
 
 
 def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "reproduction_cpu_20min_v1") -> str | None:
@@ -223,7 +259,7 @@ def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "r
             da, db = va["sdri"]["avg"]["mean"], vb["sdri"]["avg"]["mean"]
             rows.append(f"| {paper[m]['label']} | {va['training']['step']} | {da:.2f} | {vb['training']['step']} | "
                         f"{db:.2f} | {db - da:+.2f} |")
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on(before, after)
 
 
 def _variant_order(keys) -> list[str]:
@@ -264,7 +300,7 @@ def augment_markdown(name: str = "real_gap_augment") -> str | None:
         rows += ["", f"`{kind}` − `none`, each mixture's difference averaged over seeds "
                      f"{', '.join(map(str, pooled['seeds']))}: SDRi tiny {_delta(pooled['tiny']['sdri'], True)}, "
                      f"real {_delta(pooled['real']['sdri'], True)} dB."]
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on(name)
 
 
 def attribution_markdown() -> str | None:
@@ -285,7 +321,7 @@ def attribution_markdown() -> str | None:
              "| Real source | speech track | music track | noise track |", "|---|---|---|---|"]
     for src in TRACKS:
         rows.append(f"| {src} | " + " | ".join(_delta(m["effect_of_real"][src]["si_sdri"][t]) for t in TRACKS) + " |")
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on("real_gap_attribution")
 
 
 def course_markdown() -> str | None:
@@ -381,7 +417,7 @@ def real_test_markdown(name: str = "real_test") -> str | None:
             rows.append(f"| {comp} | " + " | ".join(_delta(r["si_sdri"][tr], True) for tr in TRACKS)
                         + f" | {_delta(r['si_sdri']['avg'], True)} | {_delta(r['sdri']['avg'], True)} | "
                         + f"{_delta(t['si_sdri']['avg'], True)} | {_delta(t['sdri']['avg'], True)} |")
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on(name)
 
 
 def real_test_verdict_markdown(name: str = "real_test") -> str | None:
@@ -437,7 +473,7 @@ def _equal_budget(mode: str) -> tuple[dict, dict] | None:
     models = dict(main["models"])
     for name, file in EXTRA_REPRODUCTIONS.items():
         extra = _result(file)
-        if extra is not None and name in extra.get("models", {}):
+        if extra is not None and name in extra.get("models", {}) and _same_build(extra, main):
             models[name] = extra["models"][name]
     return main, models
 
@@ -524,7 +560,7 @@ def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
         d = {metric: paired_mean_ci(b[metric]["avg"], a[metric]["avg"]) for metric in ("si_sdri", "sdri")}
         rows += ["", f"{model_label(m)} − {model_label(first)} over the same real mixtures: avg SI-SDRi "
                  f"{_delta(d['si_sdri'], True)}, avg SDRi {_delta(d['sdri'], True)} dB."]
-    return "\n".join(rows)
+    return "\n".join(rows) + made_on(*(REAL_TEST_RUNS[m] for m in runs))
 
 
 #: benchmarks/tts_speech.py's runs: training seed 0 and its replication from seed 1. The default engine
@@ -597,14 +633,17 @@ def tts_markdown(names: tuple[str, ...] = TTS_RUNS) -> str | None:
             f"replication ran). ")
     verdicts = "; ".join(f"seed {seeds[name]}: " + ("holds" if ok else "fails — " + ", ".join(
         _TTS_FAILED.get(f, f) for f in done[name]["decision"]["failed"])) for name, ok in adopt.items())
-    variant = ("the variant builds with `pip install \"mtass_lite[tts]\"` and `python data_scripts/make_tiny.py "
-               "--speech piper --root data/tiny_piper`")
+    variant = "the variant builds with `python data_scripts/make_tiny.py --speech piper --root data/tiny_piper`"
     if not all(adopt.values()):
         return text + f"It is not adopted ({verdicts}); {variant}."
     if missing:
         return text + f"The rule holds so far ({verdicts}); `benchmarks/tts_speech.py --seed 1` decides."
     if switched:
-        return text + f"It is adopted ({verdicts})."
+        return text + (f"It is adopted ({verdicts}): MTASS-tiny's English speakers are read by the neural voice (its "
+                       f"packages are default dependencies), and every chapter and both CPU reproductions were re-run "
+                       f"on the new set. Results made before on the eSpeak build say so where they are shown (their "
+                       f"`data_build`); `python data_scripts/make_tiny.py --speech espeak --root "
+                       f"data/mtass_tiny_espeak` rebuilds that set.")
     return text + (f"The rule holds ({verdicts}), but MTASS-tiny still builds with {DEFAULT_ENGINE}: switching the "
                    f"default rebuilds the embedded set and moves every trained number of the course, so it lands "
                    f"together with every chapter and both CPU reproductions re-run on the new set. Until then "

@@ -222,8 +222,11 @@ def reproduce(mode: str = "cpu", models=MODEL_NAMES, data: str | Path | None = N
         log(f"[reproduce] {name}: SDRi " + " / ".join(f"{m[t]['mean']:.2f}" for t in (*TRACKS, "avg"))
             + " dB (speech / music / noise / avg)")
     baselines = evaluate_baselines(data, run_root, plan.eval_items, progress)
+    from .data.tiny import provenance as tiny_provenance
+
     summary = {
         "mode": mode, "data": data.name, "split": "test",
+        "data_build": tiny_provenance(data),  # MTASS-tiny's speech engine and content hash (None otherwise)
         "plan": {k: v for k, v in plan.__dict__.items()},
         "metrics": {"sdri": "plain SNR-form SDR improvement over the mixture (the paper's metric)",
                     "si_sdri": "scale-invariant SDR improvement"},
@@ -313,6 +316,7 @@ def export_pretrained(names=PRETRAINED, mode: str = "cpu", run_root: str | Path 
     hours of training audio, recipe, steps, CPU seconds), so ``python -m mtass_lite separate`` works
     right after set-up. ``benchmarks/shipped_models.py`` then scores them for the model card.
     """
+    from .data import tts
     from .data.tiny import read_marker
     from .shipped import pretrained_path, ship
 
@@ -327,7 +331,9 @@ def export_pretrained(names=PRETRAINED, mode: str = "cpu", run_root: str | Path 
         if marker:  # hours of training mixtures (dynamic mixing draws new combinations of the same sources)
             hours = round(marker["mixtures"]["train"] * marker["config"]["segment_seconds"] / 3600, 4)
         training = ev["training"]
-        trained = {"sources": f"MTASS-tiny (synthetic; {data_name})",
+        speech = marker["config"].get("speech", tts.UNMARKED_ENGINE) if marker else None
+        synthetic = f"synthetic, speech: {tts.ENGINE_NAMES[speech]}" if speech else "synthetic"
+        trained = {"sources": f"MTASS-tiny ({synthetic}; {data_name})",
                    "data": f"MTASS-tiny (synthetic; {data_name})",  # the older key
                    "hours": hours, "recipe": f"python -m mtass_lite reproduce --mode {mode}",
                    "steps": training.get("step"), **training}

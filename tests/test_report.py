@@ -110,6 +110,14 @@ def test_ranking_table_says_which_claims_hold_under_both_objectives(tmp_path, mo
     (tmp_path / "reproduction_cpu_seed1.json").write_text(json.dumps(
         _repro({"demucs": [v + 3 for v in x], "d3net": [v + 1 for v in x]}, "shared")))
     assert "+2.00 |" in report.ranking_markdown()  # the other seed's Demucs − D3Net
+    # a seed check trained on another MTASS-tiny build (other speech) is named, labelled and never pooled
+    espeak = {"speech": "espeak", "content_sha256": "b35d"}
+    (tmp_path / "reproduction_cpu_seed1.json").write_text(json.dumps(
+        {"data_build": espeak, **_repro({"demucs": [v + 3 for v in x], "d3net": [v + 1 for v in x]}, "shared")}))
+    md = report.ranking_markdown()
+    assert "+2.00 |" not in md and "Not pooled: the seed checks `reproduction_cpu_seed1.json`" in md
+    assert md.endswith("eSpeak NG build, before its English speech switched to the Piper neural voice (not re-run "
+                       "since): `results/reproduction_cpu_seed1.json`._")
     v = report.reproduction_verdict_markdown()
     assert v.startswith("Every lite model beats the mixture/3 baseline") and "not the paper's" in v
 
@@ -228,3 +236,21 @@ def test_shipped_card_renders_the_default_and_what_the_goal_misses(tmp_path, mon
     # only the tracks short of mixture/3 + 3 dB are named, with the SDRi they have and need
     assert "SDRi ≥ mixture/3 + 3 dB on each track (music 6.00 of 7.50)" in text
     assert text.rstrip().endswith("The goal — the rule.")
+
+
+def test_results_from_the_espeak_build_say_so(tmp_path, monkeypatch):
+    import json
+
+    from mtass_lite import report
+    from mtass_lite.data import tts
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    piper = {"speech": "piper", "content_sha256": "ca89"}
+    (tmp_path / "a.json").write_text(json.dumps({"data_build": {"speech": "espeak", "content_sha256": "b35d"}}))
+    (tmp_path / "b.json").write_text(json.dumps({"data_build": piper}))
+    (tmp_path / "c.json").write_text(json.dumps({}))  # no MTASS-tiny involved: nothing to say
+    assert report.made_on("b", "c", "missing") == ""
+    note = report.made_on("a", "b", "a")
+    assert note.count("`results/a.json`") == 1 and "`results/b.json`" not in note and "eSpeak NG build" in note
+    monkeypatch.setattr(tts, "DEFAULT_ENGINE", "espeak")  # had eSpeak stayed, the Piper file would be the odd one
+    assert "`results/b.json`" in report.made_on("a", "b") and "`results/a.json`" not in report.made_on("a", "b")

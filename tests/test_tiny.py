@@ -13,6 +13,10 @@ from mtass_lite.data import music_synth, noise_synth, speech_synth, tiny
 from mtass_lite.data.datasets import MTASSDataset
 
 SMALL = dict(seed=0, n_train=6, n_dev=2, n_test=2, segment_seconds=2.0)
+# The build mechanics (layout, determinism, resume, reuse) do not depend on the speech engine; eSpeak builds
+# them in seconds, the neural voice (one forked process per speaker) in minutes. tests/test_tts.py renders
+# with the neural voice (deterministic, worker-independent) and checks the engine in the marker.
+ENGINE = "espeak"
 
 
 def rms_db(x: np.ndarray) -> float:
@@ -38,7 +42,7 @@ def same(a: dict, b: dict) -> bool:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny") / "a"
-    marker = tiny.build_tiny(root, workers=2, progress=False, **SMALL)
+    marker = tiny.build_tiny(root, workers=2, progress=False, speech=ENGINE, **SMALL)
     return root, marker
 
 
@@ -121,7 +125,7 @@ def test_build_layout_and_contents(built):
 
 def test_rebuild_is_identical_and_worker_independent(built, tmp_path):
     root, marker = built
-    again = tiny.build_tiny(tmp_path / "b", workers=1, progress=False, **SMALL)
+    again = tiny.build_tiny(tmp_path / "b", workers=1, progress=False, speech=ENGINE, **SMALL)
     assert again["content_sha256"] == marker["content_sha256"]
     assert same(decoded(root), decoded(tmp_path / "b"))
 
@@ -136,17 +140,19 @@ def test_interrupted_build_resumes(built, tmp_path):
         f.unlink()
     (copy / "test" / "noise" / ".000001.x.tmp.wav").write_bytes(b"partial")
     assert not tiny.is_complete(copy)
-    again = tiny.build_tiny(copy, workers=2, progress=False, **SMALL)
+    again = tiny.build_tiny(copy, workers=2, progress=False, speech=ENGINE, **SMALL)
     assert again["content_sha256"] == marker["content_sha256"]
     assert same(decoded(root), decoded(copy))
 
 
 def test_ensure_tiny_reuses_a_complete_build(built):
     root, marker = built
-    assert tiny.ensure_tiny(root) == root
-    assert tiny.ensure_tiny(root, n_train=6, seed=0) == root
+    assert tiny.ensure_tiny(root, speech=ENGINE) == root
+    assert tiny.ensure_tiny(root, n_train=6, seed=0, speech=ENGINE) == root
     assert tiny.read_marker(root) == marker  # not rebuilt
     with pytest.raises(ValueError, match="built with"):
-        tiny.ensure_tiny(root, n_train=7)
+        tiny.ensure_tiny(root, n_train=7, speech=ENGINE)
+    with pytest.raises(ValueError, match="built with"):  # the default engine is not this build's
+        tiny.ensure_tiny(root)
     with pytest.raises(ValueError, match="force"):
-        tiny.build_tiny(root, progress=False, **{**SMALL, "seed": 1})
+        tiny.build_tiny(root, progress=False, speech=ENGINE, **{**SMALL, "seed": 1})

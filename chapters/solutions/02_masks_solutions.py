@@ -177,7 +177,7 @@ display(Markdown(
     + f", {per_track.idxmax()} most and {per_track.idxmin()} least. A 64-ms window resolves harmonic partials "
     "twice as finely, so the sources overlap in fewer bins — a gain for the tonal tracks (sustained music notes, "
     "voiced speech); it smears onsets, fast pitch glides and transients over twice the time, which holds back "
-    "the least stationary track. On MTASS-tiny's synthetic sources (eSpeak voices, SoundFont notes) the first effect "
+    "the least stationary track. On MTASS-tiny's synthetic sources (TTS voices, SoundFont notes) the first effect "
     "wins; on real recordings the balance may differ (the paper's 32-ms window is the usual compromise for "
     "speech), and the oracle ceiling is not the only criterion: a network also has to *estimate* the mask from fewer, longer frames."))
 

@@ -161,19 +161,20 @@ display(Markdown(
 
 # %% [markdown]
 # ## Exercise 4
-# *The synthetic speech here is eSpeak's. Would you expect PESQ to behave the same on real speech?*
+# *The speech here is synthetic (a neural voice for English, eSpeak for Mandarin). Would you expect PESQ to
+# behave the same on real speech?*
 #
 # **Expectation.** PESQ (and its wide-band version P.862.2) was built and calibrated to predict listeners' MOS for
 # *natural* speech passed through telephone-like degradations; its cognitive model weights disturbances
-# frame by frame in a perceptual (Bark) loudness domain. eSpeak's formant synthesis is steadier, with little
-# breath noise, jitter or shimmer and more regular silences, so the relative distortion per frame differs from
-# real speech at the same SNR. The *ordering* (more noise → lower PESQ) should hold for both, but the absolute
+# frame by frame in a perceptual (Bark) loudness domain. Synthetic speech is steadier — eSpeak's formant
+# synthesis most, the neural voice less so, both with little breath noise, jitter or shimmer, more regular
+# silences and no room — so the relative distortion per frame differs from real speech at the same SNR. The *ordering* (more noise → lower PESQ) should hold for both, but the absolute
 # values need not agree, and a MOS-LQO on synthetic speech is not a calibrated listener score. The same holds for
 # STOI, which correlates envelopes in 384-ms windows.
 #
 # **Measured** where the real-recordings test set is on this machine (`data/realmini_mix`, built by
 # `benchmarks/real_generalisation.py` from recordings that are not part of the package): PESQ-wb of the speech
-# track plus its own mixture's music and noise at the chapter's SNRs, eSpeak speech (MTASS-tiny) against real
+# track plus its own mixture's music and noise at the chapter's SNRs, MTASS-tiny's synthetic speech against real
 # speech, a few mixtures each.
 
 # %%
@@ -194,7 +195,7 @@ def pesq_stoi_curve(dataset, n):
     return out / n
 
 
-curves = {"eSpeak (MTASS-tiny)": pesq_stoi_curve(test, n_clips)}
+curves = {"synthetic (MTASS-tiny)": pesq_stoi_curve(test, n_clips)}
 if (real_root / "test" / "metadata.csv").is_file():
     curves["real speech (realmini)"] = pesq_stoi_curve(MTASSDataset(real_root, "test"), n_clips)
 table4 = pd.DataFrame({(m, n): dict(zip([f"{s} dB" for s in snrs], c[k])) for n, c in curves.items()
@@ -209,7 +210,7 @@ if len(curves) == 2:
     display(Markdown(
         f"On {n_clips} mixtures each, the PESQ curves {'both rise' if rising else 'do not both rise'} with the SNR"
         f"{', so the ordering holds' if rising else ''}; the absolute values differ: real speech scores "
-        f"{', '.join(f'{g:+.2f}' for g in gap)} MOS against eSpeak at {', '.join(f'{s} dB' for s in snrs)} "
+        f"{', '.join(f'{g:+.2f}' for g in gap)} MOS against MTASS-tiny's synthetic speech at {', '.join(f'{s} dB' for s in snrs)} "
         f"(at the lowest SNRs both sit near the scale's floor, 1.04, where PESQ no longer discriminates). STOI differs "
         f"too: {', '.join(f'{r - e:+.2f}' for r, e in zip(real[1], syn[1]))} for real speech. So PESQ and STOI measured "
         f"on MTASS-tiny's synthetic speech compare models with each other on that data, but are not the scores a "

@@ -230,8 +230,8 @@ Markdown(f"**Conclusion.** For {labels[read_json('real_gap_augment')['model']]},
 # ## Exercise 4
 # *Design an augmentation of the speech stem only, add it to `AUGMENTS`, and measure it.*
 #
-# A design: **speech jitter**. eSpeak speaks every sentence of a voice at one pitch range and with dry,
-# noiseless phonation. Per item, (a) speed-perturb the speech stem alone by a factor in [0.92, 1.08]
+# A design: **speech jitter**. A TTS voice (MTASS-tiny's Piper voice, and eSpeak for Mandarin) speaks every
+# sentence of a speaker at one pitch range and with dry, clean phonation. Per item, (a) speed-perturb the speech stem alone by a factor in [0.92, 1.08]
 # (pitch and formants move together: a new speaker, chapter 11's `remix_speed` applied to speech only)
 # and (b) add aspiration noise under the voiced parts — white noise shaped by the speech's own envelope,
 # 25 dB below it. Music and noise are untouched; dynamic mixing (`remix`) follows, so the speech's SNRs

