@@ -272,7 +272,9 @@ def test_synthetic_kind_renders_mtass_tiny_pools(folder, tmp_path):
     out = tmp_path / "syn"
     marker = build_real_set(out, {"real": folder, "synthetic": sources.SYNTHETIC}, {"real": 0.5, "synthetic": 0.5},
                             (3, 1, 1), segment_seconds=1.0, workers=1, progress=False)
-    assert marker["config"]["sources"]["synthetic"] == {"type": "synthetic", "generator": "mtass_tiny"}
+    # the engine is in the config, so a set mixed with eSpeak speech (before the switch) is refused, not reused
+    assert marker["config"]["sources"]["synthetic"] == {"type": "synthetic", "generator": "mtass_tiny",
+                                                        "speech": "piper"}
     with open(out / "train" / "sources.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["kind"] == "synthetic"]
     assert {r["track"] for r in rows} == set(TRACKS) and all(r["description"] for r in rows)
