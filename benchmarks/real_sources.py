@@ -106,7 +106,7 @@ def _speech_tag(kind: str) -> str:
     from mtass_lite.data import tts
 
     uses_tiny = kind in ("synthetic", "real+synthetic")
-    return f"_{tts.DEFAULT_ENGINE}" if uses_tiny and tts.DEFAULT_ENGINE != tts.UNMARKED_ENGINE else ""
+    return "".join("_" + engine for engine in tts.engine_key().values()) if uses_tiny else ""
 
 
 def run_dir(a, kind: str, seed: int) -> Path:
@@ -328,7 +328,7 @@ def _tiny_speech() -> dict[str, str]:
     cached before the switch are recomputed and results files written before it refuse the new rows."""
     from mtass_lite.data import tts
 
-    return {} if tts.DEFAULT_ENGINE == tts.UNMARKED_ENGINE else {"tiny_speech": tts.DEFAULT_ENGINE}
+    return tts.engine_key(key="tiny_speech")
 
 
 def cached_row(rdir: Path, settings: dict, label: str, steps: int, name: str = SCORES) -> dict | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import REPO_ROOT, TRACKS, results_dir
@@ -48,15 +49,16 @@ def _speech_text(res: dict) -> str:
     return f" (speech: {ENGINE_NAMES[speech]})" if speech else ""
 
 
-def made_on(*names: str) -> str:
-    """A sentence naming which of ``results/<name>.json`` were made on an MTASS-tiny build whose speech is
-    not today's default (the eSpeak build, before the switch to the neural voice), or "" when none was.
-    Every section that renders such a file appends it, so no number hides which data it came from."""
+def made_on(results: Mapping[str, dict | None]) -> str:
+    """A sentence naming which of the rendered results (``{file stem: loaded results/<stem>.json}``) were made
+    on an MTASS-tiny build whose speech is not today's default (the eSpeak build, before the switch to the
+    neural voice), or "" when none was. Every section that renders such a file appends it, so no number
+    hides which data it came from."""
     from .data.tts import DEFAULT_ENGINE, ENGINE_NAMES
 
     old: dict[str, list[str]] = {}
-    for name in dict.fromkeys(names):
-        speech = ((_result(name) or {}).get("data_build") or {}).get("speech")
+    for name, res in results.items():
+        speech = ((res or {}).get("data_build") or {}).get("speech")
         if speech and speech != DEFAULT_ENGINE:
             old.setdefault(speech, []).append(name)
     return "".join(f"\n\n_Made on MTASS-tiny's {ENGINE_NAMES[speech]} build, before its English speech switched to "
@@ -142,7 +144,7 @@ def reproduction_markdown(mode: str = "cpu") -> str | None:
         rows.append(f"| _baseline: {label}_ | 0 | – | – | "
                     + " | ".join(_pm(v["sdri"][t]) for t in (*TRACKS, "avg"))
                     + f" | {v['si_sdri']['avg']['mean']:.2f} | |")
-    return "\n".join(rows) + made_on(f"reproduction_{mode}")
+    return "\n".join(rows) + made_on({f"reproduction_{mode}": res})
 
 
 def reproduction_verdict_markdown(mode: str = "cpu") -> str | None:
@@ -184,7 +186,7 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
                  for label, name in runs.items()}
     # a seed check made on another MTASS-tiny build (other speech) is not a replicate of this run
     seeds = {label: [r for r in all_seeds[label].values() if _same_build(r, results[label])] for label in runs}
-    other_build = [stem for label in runs for stem, r in all_seeds[label].items() if not _same_build(r, results[label])]
+    other_build = {stem: r for label in runs for stem, r in all_seeds[label].items() if not _same_build(r, results[label])}
     rows = ["Each step of each ranking, avg SDRi of the upper model minus the lower one on the same test "
             "mixtures (paired mean ± 95 % CI, dB); a claim *holds* when the interval excludes 0. Where a second "
             "seed was trained, its difference and the seed-pooled one are shown.", "",
@@ -214,7 +216,7 @@ def ranking_markdown(runs: dict = OBJECTIVE_RUNS) -> str | None:
     if other_build:
         rows.append("- Not pooled: the seed checks " + ", ".join(f"`{stem}.json`" for stem in other_build)
                     + " were trained on another MTASS-tiny build than the tables above.")
-    return "\n".join(rows) + made_on(*runs.values(), *other_build)
+    return "\n".join(rows) + made_on({**{runs[label]: results[label] for label in runs}, **other_build})
 
 
 def real_markdown() -> str | None:
@@ -236,7 +238,7 @@ def real_markdown() -> str | None:
     for label, v in res.get("baselines", {}).items():
         rows.append(f"| _baseline: {label}_ | " + " | ".join(
             f"{v[k]['sdri'][t]['mean']:.2f}" for k in ("tiny", "real") for t in (*TRACKS, "avg")) + " |")
-    return "\n".join(rows) + made_on("real_generalisation")
+    return "\n".join(rows) + made_on({"real_generalisation": res})
 
 
 def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "reproduction_cpu_20min_v1") -> str | None:
@@ -259,7 +261,7 @@ def budget_markdown(before: str = "reproduction_cpu_6min_noaug", after: str = "r
             da, db = va["sdri"]["avg"]["mean"], vb["sdri"]["avg"]["mean"]
             rows.append(f"| {paper[m]['label']} | {va['training']['step']} | {da:.2f} | {vb['training']['step']} | "
                         f"{db:.2f} | {db - da:+.2f} |")
-    return "\n".join(rows) + made_on(before, after)
+    return "\n".join(rows) + made_on({before: a, after: b})
 
 
 def _variant_order(keys) -> list[str]:
@@ -300,7 +302,7 @@ def augment_markdown(name: str = "real_gap_augment") -> str | None:
         rows += ["", f"`{kind}` − `none`, each mixture's difference averaged over seeds "
                      f"{', '.join(map(str, pooled['seeds']))}: SDRi tiny {_delta(pooled['tiny']['sdri'], True)}, "
                      f"real {_delta(pooled['real']['sdri'], True)} dB."]
-    return "\n".join(rows) + made_on(name)
+    return "\n".join(rows) + made_on({name: res})
 
 
 def attribution_markdown() -> str | None:
@@ -321,7 +323,7 @@ def attribution_markdown() -> str | None:
              "| Real source | speech track | music track | noise track |", "|---|---|---|---|"]
     for src in TRACKS:
         rows.append(f"| {src} | " + " | ".join(_delta(m["effect_of_real"][src]["si_sdri"][t]) for t in TRACKS) + " |")
-    return "\n".join(rows) + made_on("real_gap_attribution")
+    return "\n".join(rows) + made_on({"real_gap_attribution": res})
 
 
 def course_markdown() -> str | None:
@@ -417,7 +419,7 @@ def real_test_markdown(name: str = "real_test") -> str | None:
             rows.append(f"| {comp} | " + " | ".join(_delta(r["si_sdri"][tr], True) for tr in TRACKS)
                         + f" | {_delta(r['si_sdri']['avg'], True)} | {_delta(r['sdri']['avg'], True)} | "
                         + f"{_delta(t['si_sdri']['avg'], True)} | {_delta(t['sdri']['avg'], True)} |")
-    return "\n".join(rows) + made_on(name)
+    return "\n".join(rows) + made_on({name: res})
 
 
 def real_test_verdict_markdown(name: str = "real_test") -> str | None:
@@ -560,7 +562,7 @@ def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
         d = {metric: paired_mean_ci(b[metric]["avg"], a[metric]["avg"]) for metric in ("si_sdri", "sdri")}
         rows += ["", f"{model_label(m)} − {model_label(first)} over the same real mixtures: avg SI-SDRi "
                  f"{_delta(d['si_sdri'], True)}, avg SDRi {_delta(d['sdri'], True)} dB."]
-    return "\n".join(rows) + made_on(*(REAL_TEST_RUNS[m] for m in runs))
+    return "\n".join(rows) + made_on({REAL_TEST_RUNS[m]: r for m, r in runs.items()})
 
 
 #: benchmarks/tts_speech.py's runs: training seed 0 and its replication from seed 1. The default engine

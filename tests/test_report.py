@@ -238,19 +238,16 @@ def test_shipped_card_renders_the_default_and_what_the_goal_misses(tmp_path, mon
     assert text.rstrip().endswith("The goal — the rule.")
 
 
-def test_results_from_the_espeak_build_say_so(tmp_path, monkeypatch):
-    import json
-
+def test_results_from_the_espeak_build_say_so(monkeypatch):
     from mtass_lite import report
     from mtass_lite.data import tts
 
-    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
-    piper = {"speech": "piper", "content_sha256": "ca89"}
-    (tmp_path / "a.json").write_text(json.dumps({"data_build": {"speech": "espeak", "content_sha256": "b35d"}}))
-    (tmp_path / "b.json").write_text(json.dumps({"data_build": piper}))
-    (tmp_path / "c.json").write_text(json.dumps({}))  # no MTASS-tiny involved: nothing to say
-    assert report.made_on("b", "c", "missing") == ""
-    note = report.made_on("a", "b", "a")
+    a = {"data_build": {"speech": "espeak", "content_sha256": "b35d"}}
+    b = {"data_build": {"speech": "piper", "content_sha256": "ca89"}}
+    # b: today's build; {}: no MTASS-tiny involved; None: not computed — nothing to say for any of them
+    assert report.made_on({"b": b, "c": {}, "missing": None}) == ""
+    note = report.made_on({"a": a, "b": b})
     assert note.count("`results/a.json`") == 1 and "`results/b.json`" not in note and "eSpeak NG build" in note
     monkeypatch.setattr(tts, "DEFAULT_ENGINE", "espeak")  # had eSpeak stayed, the Piper file would be the odd one
-    assert "`results/b.json`" in report.made_on("a", "b") and "`results/a.json`" not in report.made_on("a", "b")
+    note = report.made_on({"a": a, "b": b})
+    assert "`results/b.json`" in note and "`results/a.json`" not in note

@@ -58,6 +58,19 @@ def test_default_engine_is_the_neural_voice_and_espeak_builds_keep_their_markers
         tiny.marker_config(0, 1, 1, 1, 1.0, "festival")
 
 
+def test_engine_key_is_the_one_rule_for_recording_the_engine(monkeypatch):
+    assert tts.engine_key() == {"speech": "piper"} and tts.engine_key("espeak") == {}
+    assert tts.engine_key("piper", key="tiny_speech") == {"tiny_speech": "piper"}
+    with pytest.raises(ValueError, match="speech engine"):
+        tts.engine_key("festival")
+    # configs follow the default: had eSpeak stayed, nothing would have been recorded anywhere
+    monkeypatch.setattr(tts, "DEFAULT_ENGINE", "espeak")
+    from mtass_lite.data import sources
+
+    assert tts.engine_key() == {} and sources._speech_key() == {} and "speech" not in tiny.marker_config(
+        0, 1, 1, 1, 1.0, tts.DEFAULT_ENGINE)
+
+
 def test_missing_engine_names_the_pip_command(monkeypatch):
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(tts.importlib.util, "find_spec",

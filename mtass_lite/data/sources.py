@@ -545,7 +545,7 @@ def _speech_key() -> dict[str, str]:
     build mixed before the switch to the neural voice is then refused, not silently reused."""
     from . import tts
 
-    return {} if tts.DEFAULT_ENGINE == tts.UNMARKED_ENGINE else {"speech": tts.DEFAULT_ENGINE}
+    return tts.engine_key()
 
 
 def synthetic_pools(split: str, n_mixtures: int, segment_seconds: float, seed: int = 0, workers: int = 2,

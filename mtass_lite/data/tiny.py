@@ -358,11 +358,8 @@ def marker_config(seed: int, n_train: int, n_dev: int, n_test: int, segment_seco
             speech: str = tts.DEFAULT_ENGINE) -> dict[str, Any]:
     """The marker's ``config``: a ``speech`` key for every engine but eSpeak (``tts.UNMARKED_ENGINE``), so
     the markers of every eSpeak build stay valid whichever engine is the default."""
-    config = {"seed": int(seed), "n_train": int(n_train), "n_dev": int(n_dev), "n_test": int(n_test),
-              "segment_seconds": float(segment_seconds)}
-    if tts.check_engine(speech) != tts.UNMARKED_ENGINE:
-        config["speech"] = speech
-    return config
+    return {"seed": int(seed), "n_train": int(n_train), "n_dev": int(n_dev), "n_test": int(n_test),
+            "segment_seconds": float(segment_seconds), **tts.engine_key(speech)}
 
 
 def read_marker(root: str | Path) -> dict | None:

@@ -85,6 +85,15 @@ def check_engine(engine: str) -> str:
     return engine
 
 
+def engine_key(engine: str | None = None, key: str = "speech") -> dict[str, str]:
+    """``{key: engine}`` for every engine but eSpeak (:data:`UNMARKED_ENGINE`), ``{}`` for eSpeak; ``engine``
+    defaults to :data:`DEFAULT_ENGINE`. The one rule by which configs (MTASS-tiny's marker, real-set builds,
+    benchmark run settings) record the speech engine: configs written before the engine became a setting
+    (eSpeak) stay valid, and a build or run made with another engine is never mistaken for one of them."""
+    engine = check_engine(DEFAULT_ENGINE if engine is None else engine)
+    return {} if engine == UNMARKED_ENGINE else {key: engine}
+
+
 def missing_packages(engine: str = "piper") -> list[str]:
     """pip requirements of ``engine`` that are not installed (nothing is imported)."""
     if check_engine(engine) == "espeak":
