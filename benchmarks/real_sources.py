@@ -97,7 +97,9 @@ def _with_tag(kind: str, tag: str) -> str:
 
 
 def data_dir(a, kind: str) -> Path:
-    return Path(a.data) / kind.replace("+", "_")
+    """The mixtures of a real kind: ``real`` or ``real_synthetic`` + the speech tag (a real + synthetic
+    build mixed with eSpeak speech keeps its folder; the build refuses a root mixed with other settings)."""
+    return Path(a.data) / (kind.replace("+", "_") + _speech_tag(kind))
 
 
 def _speech_tag(kind: str) -> str:
