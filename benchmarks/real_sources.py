@@ -25,7 +25,8 @@ data-order rule (step s's batch is a function of (seed, s) over the kind's own t
 checkpoint rule (best dev SDRi on the kind's OWN dev set, never a test set). Not equal, by design:
 the data (MTASS-tiny has 400 train mixtures, the real kinds 1200; each kind at its natural size).
 
-results/real_test.json, per kind: training (steps, CPU seconds, threads, data), SI-SDRi and SDRi per
+results/real_test.json (results/real_test_<model>.json with --model; runs made on the eSpeak build of
+MTASS-tiny are kept as real_test[_<model>]_espeak.json), per kind: training (steps, CPU seconds, threads, data), SI-SDRi and SDRi per
 track and averaged (mean, 95 % CI) on both test sets with per-mixture values; the mixture/3 and
 silence baselines on both sets; paired differences over the same mixtures (mean, 95 % CI) for
 real+synthetic - synthetic, real - synthetic and real+synthetic - real on both sets, SI-SDRi and SDRi,
@@ -484,7 +485,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data-seed", type=int, default=0, help="mixing seed of the real builds")
     ap.add_argument("--data", default=str(data_root() / "real_sources"), help="where the real builds go")
     ap.add_argument("--runs", default=str(REPO_ROOT / "runs" / "real_sources"), help="run folders")
-    ap.add_argument("--out", default="real_test", help="results/<out>.json")
+    ap.add_argument("--out", default=None,
+                    help="results/<out>.json (default: real_test for conv_tasnet, real_test_<model> for the others)")
     ap.add_argument("--workers", type=int, default=2, help="processes for the data builds")
     ap.add_argument("--progress", action="store_true", help="progress bars")
     ap.add_argument("--dry-run", action="store_true", help="print the plan (sets, runs, commands) and exit")
@@ -492,6 +494,10 @@ def main(argv=None) -> int:
     ap.add_argument("--recompute", action="store_true", help="only recompute the paired statistics of the json")
     a = ap.parse_args(argv)
     a.folders = [Path(f).resolve() for f in a.folders]
+    if a.out is None:
+        from mtass_lite.report import real_test_name
+
+        a.out = real_test_name(a.model)
     kinds = [k for k in KINDS if k in a.kinds]  # canonical order
     if not 0 < a.synthetic_share < 1:
         ap.error("--synthetic-share must lie strictly between 0 and 1")

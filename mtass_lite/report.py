@@ -377,9 +377,14 @@ def _beyond(d: dict) -> bool:
     return abs(d["mean"]) > d["ci95"]
 
 
-def real_test_markdown(name: str = "real_test") -> str | None:
+def real_test_markdown(name: str | None = None) -> str | None:
     """The fixed real test set (benchmarks/real_sources.py): one model trained for the same steps on each
-    source kind, scored on the real test set and on MTASS-tiny's; then the paired differences."""
+    source kind, scored on the real test set and on MTASS-tiny's; then the paired differences (per seed,
+    and pooled over seeds where a comparison ran with several). ``name=None``: one such table for each
+    model's current file (:func:`real_test_name`) that compares two kinds or more."""
+    if name is None:
+        tables = [t for t in (real_test_markdown(n) for n in _comparison_files()) if t]
+        return "\n\n".join(tables) or None
     res = _result(name)
     if res is None or not res.get("kinds"):
         return None
@@ -414,21 +419,35 @@ def real_test_markdown(name: str = "real_test") -> str | None:
                  "contains zero):", "",
                  "| a − b | real: Speech SI-SDRi | Music | Noise | Avg SI-SDRi | Avg SDRi | tiny: Avg SI-SDRi "
                  "| Avg SDRi |", "|---|---|---|---|---|---|---|---|"]
-        for comp, d in paired.items():
+        pooled = {f"{comp} (seeds {', '.join(map(str, d['seeds']))} pooled)": d
+                   for comp, d in res.get("pooled", {}).items()}
+        for comp, d in {**paired, **pooled}.items():
             r, t = d["real"], d["tiny"]
             rows.append(f"| {comp} | " + " | ".join(_delta(r["si_sdri"][tr], True) for tr in TRACKS)
                         + f" | {_delta(r['si_sdri']['avg'], True)} | {_delta(r['sdri']['avg'], True)} | "
                         + f"{_delta(t['si_sdri']['avg'], True)} | {_delta(t['sdri']['avg'], True)} |")
+        if pooled:
+            rows += ["", "_Pooled: each mixture's difference averaged over the training seeds first, then the mean "
+                     "and its interval over mixtures._"]
     return "\n".join(rows) + made_on({name: res})
 
 
-def real_test_verdict_markdown(name: str = "real_test") -> str | None:
-    """One computed paragraph: by how much real + synthetic sources beat synthetic ones on the real test set."""
+def real_test_verdict_markdown(name: str | None = None) -> str | None:
+    """One computed paragraph per model: by how much real + synthetic sources beat synthetic ones on the real
+    test set. With several training seeds the verdict is the pooled difference (each mixture's difference
+    averaged over seeds; decided before seed 1 ran), and seed 0's own difference is named beside it.
+    ``name=None``: a paragraph for each model's current file (:func:`real_test_name`) with the comparison."""
+    if name is None:
+        texts = [t for t in (real_test_verdict_markdown(n) for n in _comparison_files()) if t]
+        return "\n\n".join(texts) or None
     res = _result(name)
     a, b = REAL_TEST_HEADLINE
-    d = (res or {}).get("paired", {}).get(f"{a} - {b}")
-    if d is None:
+    comp = f"{a} - {b}"
+    seed0 = (res or {}).get("paired", {}).get(comp)
+    if seed0 is None:
         return None
+    pooled = res.get("pooled", {}).get(comp)
+    d = pooled or seed0
     r, t = d["real"], d["tiny"]
     si, sdr = r["si_sdri"]["avg"], r["sdri"]["avg"]
     both = _beyond(si) and _beyond(sdr) and si["mean"] > 0 and sdr["mean"] > 0
@@ -438,26 +457,49 @@ def real_test_verdict_markdown(name: str = "real_test") -> str | None:
     tiny_word = "gains" if tiny_si["mean"] > 0 else "loses"
     per_track = ", ".join(f"{tr} {_delta(r['si_sdri'][tr], True)}" for tr in TRACKS)
     steps = res.get("steps")
-    text = (f"**Real sources pay on real recordings.** Trained for the same {steps} steps, the model that mixed "
-            f"real recordings into its sources ({a}) {gain} {abs(si['mean']):.2f} ± {si['ci95']:.2f} dB average "
+    model = model_label(res.get("model", "conv_tasnet"))
+    seeds = (f", pooled over training seeds {', '.join(map(str, pooled['seeds']))} (seed 0 alone: "
+             f"{_delta(seed0['real']['si_sdri']['avg'], True)} dB SI-SDRi, "
+             f"{_delta(seed0['real']['sdri']['avg'], True)} dB SDRi)" if pooled else "")
+    lead = "Real sources pay on real recordings" if both else "Real sources on real recordings"
+    return (f"**{lead} ({model} lite).** Trained for the same {steps} steps, the model that mixed real "
+            f"recordings into its sources ({a}) {gain} {abs(si['mean']):.2f} ± {si['ci95']:.2f} dB average "
             f"SI-SDRi ({sdr['mean']:+.2f} ± {sdr['ci95']:.2f} dB SDRi) on the real test set against the same model "
-            f"trained on synthetic sources only, {verdict} (per track: {per_track}). On MTASS-tiny's synthetic "
-            f"test set it {tiny_word} {abs(tiny_si['mean']):.2f} ± {tiny_si['ci95']:.2f} dB SI-SDRi.")
-    if not both:
-        text = text.replace("**Real sources pay on real recordings.**", "**Real sources on real recordings.**")
-    return text
+            f"trained on synthetic sources only{seeds}, {verdict} (per track: {per_track}). On MTASS-tiny's "
+            f"synthetic test set it {tiny_word} {abs(tiny_si['mean']):.2f} ± {tiny_si['ci95']:.2f} dB SI-SDRi."
+            + _earlier_build(name, comp) + made_on({name: res}))
+
+
+def _earlier_build(name: str, comp: str) -> str:
+    """The same comparison from the run on MTASS-tiny's eSpeak build (``<name>_espeak``), when there is one:
+    what changed when the synthetic speech did."""
+    old = (_result(f"{name}_espeak") or {}).get("paired", {}).get(comp)
+    if old is None or name.endswith("_espeak"):
+        return ""
+    r = old["real"]
+    return (f" On MTASS-tiny's earlier eSpeak NG build (synthetic speech from the formant synthesiser, seed 0, "
+            f"`results/{name}_espeak.json`) the same comparison gave {_delta(r['si_sdri']['avg'], True)} dB "
+            f"average SI-SDRi and {_delta(r['sdri']['avg'], True)} dB SDRi.")
+
+
+def real_test_name(model: str = "conv_tasnet") -> str:
+    """``results/<name>.json`` of ``benchmarks/real_sources.py --model MODEL`` on today's MTASS-tiny build:
+    ``real_test`` for Conv-TasNet (the reference), ``real_test_<model>`` for the others. Runs made on an
+    earlier build keep their files with the engine's suffix (``real_test_espeak``, ``real_test_gcrn_espeak``)."""
+    return "real_test" if model == "conv_tasnet" else f"real_test_{model}"
+
+
+def _comparison_files() -> list[str]:
+    """The current real-test files (one per model, registry order) that compare two kinds of sources or more."""
+    from .models import ALL_MODELS
+
+    names = [real_test_name(m) for m in ALL_MODELS]
+    return [n for n in names if len((_result(n) or {}).get("kinds", {})) >= 2]
 
 
 #: Extra models measured with the CPU reproduction's plan into their own json (the five's file stays the
 #: paper comparison): ``{model: results name}``.
 EXTRA_REPRODUCTIONS = {"bsrnn": "reproduction_cpu_bsrnn"}
-#: The same model trained on real + synthetic sources for the same steps (benchmarks/real_sources.py):
-#: ``{model: results name}``.
-#: The same 1400 steps on real + synthetic sources (benchmarks/real_sources.py --model NAME --out FILE); the
-#: first is the reference of the paired differences.
-REAL_TEST_RUNS = {"conv_tasnet": "real_test", "gcrn": "real_test_gcrn", "demucs": "real_test_demucs",
-                  "d3net": "real_test_d3net", "complex_mtassnet": "real_test_complex_mtassnet",
-                  "bsrnn": "real_test_bsrnn"}
 EXTRA_LABELS = {"bsrnn": "BSRNN (band-split RNN)"}
 
 
@@ -527,17 +569,42 @@ def equal_budget_markdown(mode: str = "cpu") -> str | None:
     return "\n".join(rows)
 
 
+def _real_test_group(kind: str = "real+synthetic") -> dict[str, tuple[str, dict]]:
+    """``{model: (results name, results)}`` of the models trained on ``kind`` sources in the real-test files
+    (:func:`real_test_name`, or the earlier build's ``<name>_espeak``), all on **one** MTASS-tiny build: the
+    build with the most such models (today's on a tie), so runs on two builds never share a table. Conv-TasNet,
+    the reference of the paired differences, first."""
+    from .data.tts import DEFAULT_ENGINE
+    from .models import ALL_MODELS
+
+    groups: dict[str, dict[str, tuple[str, dict]]] = {}
+    for m in sorted(ALL_MODELS, key=lambda m: m != "conv_tasnet"):
+        for name in (real_test_name(m), real_test_name(m) + "_espeak"):
+            res = _result(name)
+            if res and kind in res.get("kinds", {}):
+                build = res.get("data_build") or {}
+                groups.setdefault(repr(sorted(build.items())), {}).setdefault(m, (name, res))
+    if not groups:
+        return {}
+
+    def today(group):
+        return next(iter(group.values()))[1].get("data_build", {}).get("speech") == DEFAULT_ENGINE
+
+    return max(groups.values(), key=lambda g: (len(g), today(g)))
+
+
 def real_test_runs(kind: str = "real+synthetic") -> dict:
-    """``{model: its results/real_test*.json}`` for the models of :data:`REAL_TEST_RUNS` trained on ``kind``
-    sources (same steps, same data), in that order; models without such a run are left out."""
-    runs = {m: _result(f) for m, f in REAL_TEST_RUNS.items()}
-    return {m: r for m, r in runs.items() if r and kind in r.get("kinds", {})}
+    """``{model: its results/real_test*.json}`` for the models trained on ``kind`` sources (same steps, same
+    data, one MTASS-tiny build: :func:`_real_test_group`), Conv-TasNet first; models without such a run are
+    left out."""
+    return {m: res for m, (_, res) in _real_test_group(kind).items()}
 
 
 def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
     """Models trained the same steps on the same ``kind`` of sources, on the fixed real test set: scores,
     CPU cost, dB per CPU-minute, and the paired difference of each to the first."""
-    runs = real_test_runs(kind)
+    group = _real_test_group(kind)
+    runs = {m: res for m, (_, res) in group.items()}
     if len(runs) < 1:
         return None
     first = next(iter(runs))
@@ -562,7 +629,7 @@ def real_test_models_markdown(kind: str = "real+synthetic") -> str | None:
         d = {metric: paired_mean_ci(b[metric]["avg"], a[metric]["avg"]) for metric in ("si_sdri", "sdri")}
         rows += ["", f"{model_label(m)} − {model_label(first)} over the same real mixtures: avg SI-SDRi "
                  f"{_delta(d['si_sdri'], True)}, avg SDRi {_delta(d['sdri'], True)} dB."]
-    return "\n".join(rows) + made_on({REAL_TEST_RUNS[m]: r for m, r in runs.items()})
+    return "\n".join(rows) + made_on(dict(group.values()))
 
 
 #: benchmarks/tts_speech.py's runs: training seed 0 and its replication from seed 1. The default engine

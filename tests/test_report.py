@@ -141,6 +141,7 @@ def test_real_test_table_and_verdict_render_the_measured_comparison(tmp_path, mo
 
     monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
     assert report.real_test_markdown("real_test") is None and report.real_test_verdict_markdown() is None
+    assert report.real_test_markdown() is None
     res = {"model": "conv_tasnet", "steps": 1400,
            "kinds": {"real+synthetic": _kind_row(3.0, 5.0), "synthetic": _kind_row(1.0, 5.5)},
            "baselines": {"real": {"mixture/3": _row(0.0, 0.0)["real"]}, "tiny": {"mixture/3": _row(0.0, 0.0)["tiny"]}},
@@ -151,14 +152,60 @@ def test_real_test_table_and_verdict_render_the_measured_comparison(tmp_path, mo
             and not ln.startswith("| a −")]
     assert [ln.split("|")[1].strip() for ln in body][:2] == ["synthetic", "real+synthetic"]  # fixed kind order
     assert "| real+synthetic - synthetic | +2.00 ± 0.30 |" in table and "(n.s.)" not in table.split("a − b")[1]
+    assert report.real_test_markdown() == table  # no name: every model's current file with two kinds
     verdict = report.real_test_verdict_markdown()
-    assert verdict.startswith("**Real sources pay on real recordings.**")
+    assert verdict.startswith("**Real sources pay on real recordings (Conv-TasNet lite).**")
     assert "gains 2.00 ± 0.30 dB average SI-SDRi (+1.50 ± 0.30 dB SDRi)" in verdict and "beyond its 95 %" in verdict
-    assert "loses 0.50 ± 0.30 dB" in verdict
+    assert "loses 0.50 ± 0.30 dB" in verdict and "pooled" not in verdict
     res["paired"] = {"real+synthetic - synthetic": _paired(0.2, 1.5, 0.1)}  # SI-SDRi interval contains 0
     write_json("real_test", res)
     verdict = report.real_test_verdict_markdown()
-    assert verdict.startswith("**Real sources on real recordings.**") and "not beyond its 95 % interval" in verdict
+    assert verdict.startswith("**Real sources on real recordings (Conv-TasNet lite).**")
+    assert "not beyond its 95 % interval" in verdict
+    # a second seed: the verdict is the pooled difference, seed 0's named beside it; the table gains its row
+    res["pooled"] = {"real+synthetic - synthetic": {"seeds": [0, 1], **_paired(0.8, 0.5, -0.2)}}
+    write_json("real_test", res)
+    verdict = report.real_test_verdict_markdown()
+    assert verdict.startswith("**Real sources pay on real recordings (Conv-TasNet lite).**")
+    assert "gains 0.80 ± 0.30 dB average SI-SDRi (+0.50 ± 0.30 dB SDRi)" in verdict
+    assert "pooled over training seeds 0, 1 (seed 0 alone: +0.20 ± 0.30 (n.s.) dB SI-SDRi" in verdict
+    assert "| real+synthetic - synthetic (seeds 0, 1 pooled) | +0.80 ± 0.30 |" in report.real_test_markdown()
+    assert "eSpeak NG build" not in verdict
+    write_json("real_test_espeak", {**res, "paired": {"real+synthetic - synthetic": _paired(0.6, 0.4, -2.0)}})
+    assert ("earlier eSpeak NG build (synthetic speech from the formant synthesiser, seed 0, "
+            "`results/real_test_espeak.json`) the same comparison gave +0.60 ± 0.30 dB average SI-SDRi and "
+            "+0.40 ± 0.30 dB SDRi.") in report.real_test_verdict_markdown()
+    # another model's file renders its own table and paragraph, after Conv-TasNet's
+    write_json("real_test_d3net", {**res, "model": "d3net", "pooled": {}})
+    assert report.real_test_verdict_markdown().split("\n\n")[1].startswith("**Real sources on real recordings "
+                                                                            "(D3Net lite).**")
+    assert report.real_test_markdown().count("| Training sources |") == 2
+
+
+def test_real_test_models_table_keeps_one_build(tmp_path, monkeypatch):
+    """Models trained on real + synthetic sources share a table only when made on one MTASS-tiny build: the
+    build with the most models wins, today's on a tie; the reference (Conv-TasNet) comes first."""
+    from mtass_lite.data import tts
+    from mtass_lite.results import write_json
+
+    monkeypatch.setenv("MTASS_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setattr(tts, "DEFAULT_ENGINE", "piper")
+    assert report.real_test_runs() == {} and report.real_test_models_markdown() is None
+
+    def run(model, speech):
+        row = {**_kind_row(2.0, 5.0), "training": {"cpu_minutes": 10.0, "steps": 1400}}
+        row["real"]["per_mixture"] = {m: {"avg": {"x1": 1.0, "x2": 2.5, "x3": 1.5}} for m in ("si_sdri", "sdri")}
+        return {"model": model, "data_build": {"speech": speech, "content_sha256": speech * 2},
+                "kinds": {"real+synthetic": row}}
+
+    for m in ("gcrn", "conv_tasnet"):
+        write_json(report.real_test_name(m) + "_espeak", run(m, "espeak"))
+    write_json(report.real_test_name("d3net"), run("d3net", "piper"))
+    assert list(report.real_test_runs()) == ["conv_tasnet", "gcrn"]  # two eSpeak-era models against one
+    assert "`results/real_test_espeak.json`, `results/real_test_gcrn_espeak.json`" in report.real_test_models_markdown()
+    write_json("real_test", run("conv_tasnet", "piper"))
+    assert list(report.real_test_runs()) == ["conv_tasnet", "d3net"]  # a tie: today's build
+    assert "_Made on" not in report.real_test_models_markdown()
 
 
 def test_tts_decision_renders_the_measured_rule(tmp_path, monkeypatch):

@@ -56,7 +56,8 @@ BLSTMs run over every band and frame), so the lite model spends its budget on wi
 finer bands or frames. Measured since (chapter 13): the step costs of all six lite models on one thread
 (``benchmarks/efficient_models.py``, ``results/efficient_models.json``), and separation per CPU-minute
 with the CPU reproduction's plan (``results/reproduction_cpu_bsrnn.json``) and on real recordings
-(``results/real_test_bsrnn.json``): at this size BSRNN is not yet the efficient choice.
+(``results/real_test_bsrnn_espeak.json``, made on the eSpeak build of MTASS-tiny): at this size BSRNN is not
+yet the efficient choice.
 """
 from __future__ import annotations
 
