@@ -26,9 +26,9 @@ checkpoint rule (best dev SDRi on the kind's OWN dev set, never a test set). Not
 the data (MTASS-tiny has 400 train mixtures, the real kinds 1200; each kind at its natural size).
 
 results/real_test.json (results/real_test_<model>.json with --model; runs made on the eSpeak build of
-MTASS-tiny are kept as real_test[_<model>]_espeak.json), per kind: training (steps, CPU seconds, threads, data), SI-SDRi and SDRi per
-track and averaged (mean, 95 % CI) on both test sets with per-mixture values; the mixture/3 and
-silence baselines on both sets; paired differences over the same mixtures (mean, 95 % CI) for
+MTASS-tiny are kept as real_test[_<model>]_espeak.json), per kind: training (steps, CPU seconds, threads,
+data), SI-SDRi and SDRi per track and averaged (mean, 95 % CI) on both test sets with per-mixture values;
+the mixture/3 and silence baselines on both sets; paired differences over the same mixtures (mean, 95 % CI) for
 real+synthetic - synthetic, real - synthetic and real+synthetic - real on both sets, SI-SDRi and SDRi,
 per track and averaged (`paired`; `pooled` over seeds with --seeds); `goal_issue15`: does a real kind
 gain on the real set while losing no more than 1 dB on MTASS-tiny's? Updated under a lock after
@@ -457,11 +457,17 @@ def print_plan(a, kinds) -> None:
           f"per track, per mixture (~1-2 CPU-min); baselines mixture/3 and silence once on both")
     print(f"writes: results/{a.out}.json (update_json under a lock after every kind; data builds under "
           f"{rel(Path(a.data) / '.build.lock')})")
+    from mtass_lite.report import real_test_name
+
     me = "benchmarks/real_sources.py"
+    opts = "".join(f" --{flag} {value}" for flag, value, default in (
+        ("model", a.model, "conv_tasnet"), ("steps", a.steps, 1400), ("seeds", " ".join(map(str, a.seeds)), "0"),
+        ("out", a.out, real_test_name(a.model))) if value != default)  # the plan's own settings
+    log = f"runs/logs/real_sources_{a.out}"
     print("\ncommands (from the repository root):")
-    print(f"  .venv/bin/python {me} --build-only")
-    print(f"  OMP_NUM_THREADS=1 .venv/bin/python {me} --kinds synthetic real > runs/logs/real_sources_a.log 2>&1 &")
-    print(f"  OMP_NUM_THREADS=1 .venv/bin/python {me} --kinds real+synthetic > runs/logs/real_sources_b.log 2>&1 &")
+    print(f"  .venv/bin/python {me} --build-only{opts}")
+    print(f"  OMP_NUM_THREADS=1 .venv/bin/python {me} --kinds synthetic real{opts} > {log}_a.log 2>&1 &")
+    print(f"  OMP_NUM_THREADS=1 .venv/bin/python {me} --kinds real+synthetic{opts} > {log}_b.log 2>&1 &")
     print("  wait")
 
 

@@ -280,3 +280,33 @@ def test_synthetic_kind_renders_mtass_tiny_pools(folder, tmp_path):
     assert {r["track"] for r in rows} == set(TRACKS) and all(r["description"] for r in rows)
     assert all(r["id"].startswith("train_") for r in rows)
     assert len(MTASSDataset(out, "test")) == 1
+
+
+def _real_sources_bench():
+    """benchmarks/real_sources.py as a module (it is a script, not part of the library)."""
+    import importlib.util
+    import sys
+
+    from mtass_lite import REPO_ROOT
+
+    bench = REPO_ROOT / "benchmarks"
+    sys.path.insert(0, str(bench))
+    spec = importlib.util.spec_from_file_location("real_sources", bench / "real_sources.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_real_sources_plan_names_each_models_file_and_repeats_its_settings(folder, tmp_path, capsys):
+    """benchmarks/real_sources.py --dry-run: one results file per model (real_test for the reference,
+    real_test_<model> otherwise), and the printed commands carry the plan's own non-default settings."""
+    bench = _real_sources_bench()
+    common = ["--folders", str(folder), "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"), "--dry-run"]
+    assert bench.main(common) == 0
+    out = capsys.readouterr().out
+    assert "writes: results/real_test.json" in out and "--model" not in out and "--seeds" not in out
+    assert bench.main(common + ["--model", "d3net", "--seeds", "0", "1", "--steps", "700"]) == 0
+    out = capsys.readouterr().out
+    assert "writes: results/real_test_d3net.json" in out and f"{tmp_path}/runs/real/d3net: new" in out
+    assert ("--kinds real+synthetic --model d3net --steps 700 --seeds 0 1 > "
+            "runs/logs/real_sources_real_test_d3net_b.log") in out
