@@ -320,18 +320,14 @@ def add_paired(out: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 def run_settings(a, kind: str, seed: int) -> dict:
     """Everything that decides a kind's scores: a cached score with other settings is recomputed."""
+    from mtass_lite.data.tts import engine_key
+
     return {"model": a.model, "size": "lite", "preset": "fast", "steps": a.steps, "augment": a.augment,
             "seed": seed, "checkpoint": a.checkpoint, "kind": kind, "data_seed": a.data_seed,
             "mixtures": list(a.mixtures), "synthetic_share": a.synthetic_share,
-            "test_sets": test_set_settings(a), **_tiny_speech()}
-
-
-def _tiny_speech() -> dict[str, str]:
-    """MTASS-tiny's speech engine (its test set and the synthetic sources) when it is not eSpeak, so scores
-    cached before the switch are recomputed and results files written before it refuse the new rows."""
-    from mtass_lite.data import tts
-
-    return tts.engine_key(key="tiny_speech")
+            # MTASS-tiny's speech engine (its test set, the synthetic sources) when it is not eSpeak: scores
+            # cached before the switch are recomputed, results files written before it refuse the new rows
+            "test_sets": test_set_settings(a), **engine_key(key="tiny_speech")}
 
 
 def cached_row(rdir: Path, settings: dict, label: str, steps: int, name: str = SCORES) -> dict | None:

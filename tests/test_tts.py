@@ -65,9 +65,7 @@ def test_engine_key_is_the_one_rule_for_recording_the_engine(monkeypatch):
         tts.engine_key("festival")
     # configs follow the default: had eSpeak stayed, nothing would have been recorded anywhere
     monkeypatch.setattr(tts, "DEFAULT_ENGINE", "espeak")
-    from mtass_lite.data import sources
-
-    assert tts.engine_key() == {} and sources._speech_key() == {} and "speech" not in tiny.marker_config(
+    assert tts.engine_key() == {} and "speech" not in tiny.marker_config(
         0, 1, 1, 1, 1.0, tts.DEFAULT_ENGINE)
 
 

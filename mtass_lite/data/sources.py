@@ -540,14 +540,6 @@ def mixed_pools(pools_by_kind: Mapping[str, Pools],
     return out
 
 
-def _speech_key() -> dict[str, str]:
-    """The synthetic pools' speech engine for a build's config (none for eSpeak, as MTASS-tiny's marker): a
-    build mixed before the switch to the neural voice is then refused, not silently reused."""
-    from . import tts
-
-    return tts.engine_key()
-
-
 def synthetic_pools(split: str, n_mixtures: int, segment_seconds: float, seed: int = 0, workers: int = 2,
                     progress: bool = False) -> tuple[dict[str, list[Source]], list[dict[str, Any]]]:
     """MTASS-tiny's synthetic pools for ``split`` (:func:`~mtass_lite.data.tiny.plan_split` sized for
@@ -646,9 +638,11 @@ def build_real_set(
     specs = {k: v for k, v in specs.items() if any(requested[t][k] > 0 for t in TRACKS)}  # weight 0: not loaded
     if not specs:
         raise ValueError(f"every kind has weight 0: {weights}")
+    from .tts import engine_key  # the synthetic pools' speech engine: a build mixed with another one is refused
+
     config = {
         "sources": {k: ({"type": "folders", "roots": [str(r) for r in v]} if kind == "folders" else
-                        {"type": "synthetic", "generator": "mtass_tiny", **_speech_key()} if kind == "synthetic" else
+                        {"type": "synthetic", "generator": "mtass_tiny", **engine_key()} if kind == "synthetic" else
                         {"type": kind, "name": getattr(v, "__qualname__", type(v).__name__)})
                     for k, (kind, v) in specs.items()},
         "weights": {t: {k: requested[t][k] for k in specs} for t in TRACKS},
