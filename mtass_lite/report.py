@@ -389,8 +389,13 @@ def real_test_markdown(name: str | None = None) -> str | None:
     if res is None or not res.get("kinds"):
         return None
     kinds, base = res["kinds"], res.get("baselines", {})
-    model = res.get("model", "the model")
-    keys = [k for k in REAL_TEST_KINDS if k in kinds] + sorted(k for k in kinds if k not in REAL_TEST_KINDS)
+    model = model_label(res.get("model", "conv_tasnet"))
+
+    def order(key):  # seed 0's kinds in their fixed order, then each further seed's
+        kind, _, tag = key.partition("@")
+        return (tag, REAL_TEST_KINDS.index(kind) if kind in REAL_TEST_KINDS else len(REAL_TEST_KINDS), kind)
+
+    keys = sorted(kinds, key=order)
     n_real = next(iter(kinds.values()))["real"]["n_mixtures"]
     n_tiny = next(iter(kinds.values()))["tiny"]["n_mixtures"]
     rows = [f"{model} lite trained for {res.get('steps')} steps on each kind of source, best checkpoint on the "
