@@ -305,9 +305,13 @@ Markdown(gap_long) if gap_long else print("results/real_gap_augment_1600.json is
 # recordings do. `benchmarks/real_sources.py` trains Conv-TasNet lite for the same number of steps on
 # three kinds of sources: MTASS-tiny's synthetic ones, real recordings only (realmini/train and
 # realmore/train, mixed with the MTASS recipe by `python -m mtass_lite mix --real ...`), and real plus
-# synthetic (each stem real with probability 0.7). Every model is scored on the same fixed real test
+# synthetic (each stem real with probability 0.7); the comparison that matters, real + synthetic
+# against synthetic only, from two training seeds pooled per mixture, and for D3Net lite too (the model
+# `separate` ships by default) where its run exists. Every model is scored on the same fixed real test
 # set: 100 recipe mixtures from realmini/test and realmore/test, whose speakers, pieces and recordings
 # are in no training or dev split (`mtass_lite.data.sources.check_disjoint` refuses a build otherwise).
+# The runs use today's MTASS-tiny (Piper speech); the verdict names the same comparison on its earlier
+# eSpeak build, where the synthetic speech sounded less recorded.
 # The real corpora sit beside the project here; a reader fetches them with
 # `python -m mtass_lite fetch-real realmini` (and `realmore`), so this section renders from the
 # committed json without them.

@@ -465,7 +465,8 @@ def real_test_verdict_markdown(name: str | None = None) -> str | None:
     model = model_label(res.get("model", "conv_tasnet"))
     seeds = (f", pooled over training seeds {', '.join(map(str, pooled['seeds']))} (seed 0 alone: "
              f"{_delta(seed0['real']['si_sdri']['avg'], True)} dB SI-SDRi, "
-             f"{_delta(seed0['real']['sdri']['avg'], True)} dB SDRi)" if pooled else "")
+             f"{_delta(seed0['real']['sdri']['avg'], True)} dB SDRi)" if pooled else
+             f", one training seed ({seed0.get('seed', 0)})")
     lead = "Real sources pay on real recordings" if both else "Real sources on real recordings"
     return (f"**{lead} ({model} lite).** Trained for the same {steps} steps, the model that mixed real "
             f"recordings into its sources ({a}) {gain} {abs(si['mean']):.2f} ± {si['ci95']:.2f} dB average "
