@@ -11,6 +11,7 @@ import pytest
 import soundfile as sf
 
 import _corpus_fixtures as fx
+from _scripts import load_script
 from mtass_lite import SAMPLE_RATE, TRACKS
 from mtass_lite.audio import load_audio
 from mtass_lite.data.corpora import RECIPES, SourceFile, fetch_corpus, get_corpus, with_base_url
@@ -203,11 +204,7 @@ def test_prepare_script_runs_on_a_mirror(served, tmp_path, monkeypatch):
     server = fx.RangeServer()  # no dropped connections here: the script would wait to retry
     for name in ("DSD100subset.zip", "ESC-50-master.zip"):
         server.add(name, payloads[name])
-    import importlib.util
-    from mtass_lite import REPO_ROOT
-    spec = importlib.util.spec_from_file_location("prepare_mtass", REPO_ROOT / "data_scripts" / "prepare_mtass.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("data_scripts/prepare_mtass.py")
     # LibriSpeech's real md5 would (rightly) reject the fabricated archive: give a local copy instead.
     libri = fetch_corpus(_overrides(*served)["librispeech_dev_clean"], tmp_path / "c0", progress=False, backoff=0)
     rc = mod.main(["--recipe", "open-mini", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from _scripts import load_script
 from mtass_lite import SAMPLE_RATE, TRACKS
 from mtass_lite.data import sources
 from mtass_lite.data.datasets import MTASSDataset, read_metadata
@@ -282,25 +283,10 @@ def test_synthetic_kind_renders_mtass_tiny_pools(folder, tmp_path):
     assert len(MTASSDataset(out, "test")) == 1
 
 
-def _real_sources_bench():
-    """benchmarks/real_sources.py as a module (it is a script, not part of the library)."""
-    import importlib.util
-    import sys
-
-    from mtass_lite import REPO_ROOT
-
-    bench = REPO_ROOT / "benchmarks"
-    sys.path.insert(0, str(bench))
-    spec = importlib.util.spec_from_file_location("real_sources", bench / "real_sources.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_real_sources_plan_names_each_models_file_and_repeats_its_settings(folder, tmp_path, capsys):
     """benchmarks/real_sources.py --dry-run: one results file per model (real_test for the reference,
     real_test_<model> otherwise), and the printed commands carry the plan's own non-default settings."""
-    bench = _real_sources_bench()
+    bench = load_script("benchmarks/real_sources.py")
     common = ["--folders", str(folder), "--data", str(tmp_path / "data"), "--runs", str(tmp_path / "runs"), "--dry-run"]
     assert bench.main(common) == 0
     out = capsys.readouterr().out

@@ -9,27 +9,21 @@ import hashlib
 import importlib.util
 import json
 import math
-import sys
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _scripts import load_script
 from mtass_lite import SAMPLE_RATE, TRACKS
 from mtass_lite.data import tiny, tts
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 # sha256 of the default MTASS-tiny plans (seed 0, 400/50/50 x 6 s): the speech engine must not change them
 DEFAULT_PLAN_SHA256 = "0423f91ac34273c76ee45261b754bec0c793c50ee7a75c4192f037c730d522dc"
 
 
 def _bench():
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location("tts_speech", BENCH / "tts_speech.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/tts_speech.py")
 
 
 # ---------------------------------------------------------------------------------------------
