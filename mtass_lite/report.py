@@ -383,9 +383,13 @@ def real_test_markdown(name: str | None = None) -> str | None:
     and pooled over seeds where a comparison ran with several). ``name=None``: one such table for each
     model's current file (:func:`real_test_name`) that compares two kinds or more."""
     if name is None:
-        tables = [t for t in (real_test_markdown(n) for n in _comparison_files()) if t]
+        tables = [t for t in (_real_test_table(n, res) for n, res in _comparisons().items()) if t]
         return "\n\n".join(tables) or None
-    res = _result(name)
+    return _real_test_table(name, _result(name))
+
+
+def _real_test_table(name: str, res: dict | None) -> str | None:
+    """:func:`real_test_markdown` of one loaded ``results/<name>.json``."""
     if res is None or not res.get("kinds"):
         return None
     kinds, base = res["kinds"], res.get("baselines", {})
@@ -443,9 +447,13 @@ def real_test_verdict_markdown(name: str | None = None) -> str | None:
     averaged over seeds; decided before seed 1 ran), and seed 0's own difference is named beside it.
     ``name=None``: a paragraph for each model's current file (:func:`real_test_name`) with the comparison."""
     if name is None:
-        texts = [t for t in (real_test_verdict_markdown(n) for n in _comparison_files()) if t]
+        texts = [t for t in (_real_test_verdict(n, res) for n, res in _comparisons().items()) if t]
         return "\n\n".join(texts) or None
-    res = _result(name)
+    return _real_test_verdict(name, _result(name))
+
+
+def _real_test_verdict(name: str, res: dict | None) -> str | None:
+    """:func:`real_test_verdict_markdown` of one loaded ``results/<name>.json``."""
     a, b = REAL_TEST_HEADLINE
     comp = f"{a} - {b}"
     seed0 = (res or {}).get("paired", {}).get(comp)
@@ -495,12 +503,13 @@ def real_test_name(model: str = "conv_tasnet") -> str:
     return "real_test" if model == "conv_tasnet" else f"real_test_{model}"
 
 
-def _comparison_files() -> list[str]:
-    """The current real-test files (one per model, registry order) that compare two kinds of sources or more."""
+def _comparisons() -> dict[str, dict]:
+    """``{name: loaded results}`` of the current real-test files (one per model, registry order) that compare
+    two kinds of sources or more."""
     from .models import ALL_MODELS
 
-    names = [real_test_name(m) for m in ALL_MODELS]
-    return [n for n in names if len((_result(n) or {}).get("kinds", {})) >= 2]
+    loaded = {n: _result(n) for n in map(real_test_name, ALL_MODELS)}
+    return {n: res for n, res in loaded.items() if len((res or {}).get("kinds", {})) >= 2}
 
 
 #: Extra models measured with the CPU reproduction's plan into their own json (the five's file stays the
@@ -594,7 +603,7 @@ def _real_test_group(kind: str = "real+synthetic") -> dict[str, tuple[str, dict]
         return {}
 
     def today(group):
-        return next(iter(group.values()))[1].get("data_build", {}).get("speech") == DEFAULT_ENGINE
+        return (next(iter(group.values()))[1].get("data_build") or {}).get("speech") == DEFAULT_ENGINE
 
     return max(groups.values(), key=lambda g: (len(g), today(g)))
 
