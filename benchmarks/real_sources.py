@@ -414,7 +414,9 @@ def _run_state(a, kind: str, seed: int) -> str:
     return "new"
 
 
-def print_plan(a, kinds) -> None:
+def print_plan(a, kinds, defaults: dict) -> None:
+    """The plan of ``a`` (nothing computed); ``defaults``: the parser's, so the printed commands repeat only
+    the settings that differ from them."""
     from mtass_lite.data.sources import MARKER, check_disjoint, holdout_dev, scan_folders
     from mtass_lite.data.tiny import MARKER as TINY_MARKER, default_tiny_root
 
@@ -456,9 +458,10 @@ def print_plan(a, kinds) -> None:
     from mtass_lite.report import real_test_name
 
     me = "benchmarks/real_sources.py"
-    opts = "".join(f" --{flag} {value}" for flag, value, default in (
-        ("model", a.model, "conv_tasnet"), ("steps", a.steps, 1400), ("seeds", " ".join(map(str, a.seeds)), "0"),
-        ("out", a.out, real_test_name(a.model))) if value != default)  # the plan's own settings
+    defaults = {**defaults, "out": real_test_name(a.model)}
+    opts = "".join(f" --{flag} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                   for flag in ("model", "steps", "seeds", "out")
+                   if (v := getattr(a, flag)) != defaults[flag])  # the plan's own settings
     log = f"runs/logs/real_sources_{a.out}"
     print("\ncommands (from the repository root):")
     print(f"  .venv/bin/python {me} --build-only{opts}")
@@ -509,7 +512,7 @@ def main(argv=None) -> int:
         ap.error("--steps and --chunk-steps must be positive")
 
     if a.dry_run:
-        print_plan(a, kinds)
+        print_plan(a, kinds, {k: ap.get_default(k) for k in ("model", "steps", "seeds")})
         return 0
     from mtass_lite.results import update_json
 
